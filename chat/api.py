@@ -1,0 +1,159 @@
+"""REST edge for chats (docs/api.md). Each view parses input, calls one service or selector
+and renders the result; DomainError becomes {"code", "detail"} in helpdesk.api_errors."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import selectors, services
+from chat.models import Message
+from chat.serializers import (
+    ChatEndSerializer,
+    ChatListQuerySerializer,
+    ChatSerializer,
+    MessageListQuerySerializer,
+    MessagePostSerializer,
+    MessageSerializer,
+    VisitorChatStartedSerializer,
+    VisitorChatStartSerializer,
+    VisitorChatStateSerializer,
+)
+from chat.visitor_info import visitor_facts
+from helpdesk.errors import DomainError
+from helpdesk.permissions import IsAgent
+
+
+def _visible_chats(request):
+    return selectors.chats_visible_to(request.user.agent).select_related("ticket").prefetch_related("participants")
+
+
+class VisitorChatStartView(APIView):
+    """A website visitor starts a chat (no sign-in)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=VisitorChatStartSerializer, responses={201: VisitorChatStartedSerializer})
+    def post(self, request):
+        serializer = VisitorChatStartSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        chat, token = services.chat_start(
+            name=data["name"].strip(),
+            email=data["email"],
+            question=data["question"].strip(),
+            department=data.get("department"),
+            page_url=data.get("page_url", ""),
+            facts=visitor_facts(request.META),
+        )
+        scheme = "wss" if request.is_secure() else "ws"
+        ws_url = f"{scheme}://{request.get_host()}/ws/visitor/chats/{chat.pk}/?token={token}"
+        return Response({"chat_id": chat.pk, "visitor_token": token, "ws_url": ws_url}, status=status.HTTP_201_CREATED)
+
+
+class VisitorChatView(APIView):
+    """The visitor's own chat, opened with its token (`?token=` or `X-Visitor-Token`)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=[OpenApiParameter("token", str, required=False)], responses=VisitorChatStateSerializer)
+    def get(self, request, chat_id: int):
+        token = request.headers.get("X-Visitor-Token") or request.query_params.get("token", "")
+        chat = services.chat_for_visitor(chat_id=chat_id, token=token)
+        return Response(VisitorChatStateSerializer(chat).data)
+
+
+class ChatListView(ListAPIView):
+    permission_classes = [IsAgent]
+    serializer_class = ChatSerializer
+
+    @extend_schema(parameters=[ChatListQuerySerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = ChatListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        chats = _visible_chats(self.request)
+        if "status" in query.validated_data:
+            chats = chats.filter(status=query.validated_data["status"])
+        return chats.order_by("-started_at")
+
+
+class ChatDetailView(RetrieveAPIView):
+    permission_classes = [IsAgent]
+    serializer_class = ChatSerializer
+
+    def get_object(self):
+        chat = _visible_chats(self.request).filter(pk=self.kwargs["chat_id"]).first()
+        if chat is None:
+            raise DomainError("not_found", "No such chat.")
+        return chat
+
+
+class ChatMessagesView(APIView):
+    permission_classes = [IsAgent]
+
+    @extend_schema(parameters=[MessageListQuerySerializer], responses=MessageSerializer(many=True))
+    def get(self, request, chat_id: int):
+        query = MessageListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        chat = selectors.access_chat(agent=request.user.agent, chat_id=chat_id)
+        messages = selectors.messages_after(chat_id=chat.pk, after_seq=query.validated_data["after_seq"])
+        return Response(MessageSerializer(messages, many=True).data)
+
+    @extend_schema(request=MessagePostSerializer, responses={201: MessageSerializer, 200: MessageSerializer})
+    def post(self, request, chat_id: int):
+        serializer = MessagePostSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        agent = request.user.agent
+        chat = selectors.access_chat(agent=agent, chat_id=chat_id)
+        message, created = services.message_post(
+            chat_id=chat.pk,
+            body=serializer.validated_data["body"],
+            client_id=serializer.validated_data.get("client_id"),
+            sender_kind=Message.SenderKind.AGENT,
+            sender_name=agent.display_name,
+            agent=agent,
+        )
+        return Response(
+            MessageSerializer(message).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class _ChatActionView(APIView):
+    permission_classes = [IsAgent]
+
+    def chat_response(self, chat_id: int) -> Response:
+        return Response(ChatSerializer(_visible_chats(self.request).get(pk=chat_id)).data)
+
+
+class ChatAcceptView(_ChatActionView):
+    @extend_schema(request=None, responses=ChatSerializer)
+    def post(self, request, chat_id: int):
+        services.chat_accept(chat_id=chat_id, agent=request.user.agent)
+        return self.chat_response(chat_id)
+
+
+class ChatEndView(_ChatActionView):
+    """End now (`delay_seconds` 0) or schedule the end up to 3600 s ahead."""
+
+    @extend_schema(request=ChatEndSerializer, responses=ChatSerializer)
+    def post(self, request, chat_id: int):
+        serializer = ChatEndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.chat_schedule_end(
+            chat_id=chat_id, agent=request.user.agent, delay_seconds=serializer.validated_data["delay_seconds"]
+        )
+        return self.chat_response(chat_id)
+
+
+class ChatCancelEndView(_ChatActionView):
+    @extend_schema(request=None, responses=ChatSerializer)
+    def post(self, request, chat_id: int):
+        services.chat_cancel_end(chat_id=chat_id, agent=request.user.agent)
+        return self.chat_response(chat_id)

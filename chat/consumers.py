@@ -1,0 +1,297 @@
+"""Websocket edges for visitors and agents (protocol: docs/protocol.md).
+
+Handlers parse a frame, call one service through `database_sync_to_async` and let the
+service's after-commit publish deliver the result; group-event handlers only turn an event
+into a frame.
+"""
+
+import json
+import logging
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from chat import frames, selectors, services
+from chat.models import Chat, Message
+from chat.origins import agent_origin_allowed, visitor_origin_allowed
+from helpdesk.errors import DomainError
+from helpdesk.events import agent_group, chat_group
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def _message_replay(chat_id: int, after_seq: int) -> list[dict]:
+    return [frames.message_frame(m) for m in selectors.messages_after(chat_id=chat_id, after_seq=after_seq)]
+
+
+class FrameConsumer(AsyncJsonWebsocketConsumer):
+    """JSON frames with a `type`, dispatched to `on_<type>` handlers named in `client_frames`.
+
+    A bad frame gets an `error` frame and the socket stays open.
+    """
+
+    client_frames: dict[str, str] = {}
+
+    async def dispatch(self, message):
+        # Channels >= 4.2 runs close_old_connections() through the single sync thread before
+        # every handler; that hop dominated relay latency. Our database work happens only in
+        # database_sync_to_async calls, which close stale connections themselves.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    def query_param(self, name: str) -> str | None:
+        values = parse_qs(self.scope.get("query_string", b"").decode()).get(name)
+        return values[0] if values else None
+
+    async def refuse(self, code: int) -> None:
+        # Accept first: a close before accept is an HTTP 403 and the client never sees the code.
+        await self.accept()
+        await self.close(code=code)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            await self.send_error("invalid_json", "Frames must be JSON text.")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("invalid_json", "The frame is not valid JSON.")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error("invalid", "A frame is a JSON object with a string 'type'.")
+            return
+        handler_name = self.client_frames.get(content["type"])
+        if handler_name is None:
+            await self.send_error("unknown_type", f"Unknown frame type {content['type']!r}.")
+            return
+        try:
+            await getattr(self, handler_name)(content)
+        except DomainError as error:
+            extra = {"client_id": content["client_id"]} if isinstance(content.get("client_id"), str) else {}
+            await self.send_error(error.code, error.detail, for_type=content["type"], **extra)
+
+    async def send_error(self, code: str, detail: str, **extra) -> None:
+        await self.send_json(frames.error_frame(code, detail, **extra))
+
+    @staticmethod
+    def int_field(content: dict, name: str) -> int:
+        value = content.get(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise DomainError("invalid", f"'{name}' must be an integer.")
+        return value
+
+    # Group events ------------------------------------------------------------------------
+
+    async def chat_frame(self, event):
+        await self.send_json(event["frame"])
+
+    async def chat_typing(self, event):
+        if event.get("origin") != self.channel_name:
+            await self.send_json(event["frame"])
+
+
+class VisitorConsumer(FrameConsumer):
+    """`/ws/visitor/chats/<chat_id>/?token=…[&after_seq=N]`: one visitor, one chat."""
+
+    client_frames = {"message.send": "on_message_send", "typing": "on_typing", "chat.end": "on_chat_end"}
+
+    async def connect(self):
+        if not visitor_origin_allowed(self.scope):
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        try:
+            self.chat = await database_sync_to_async(services.chat_for_visitor)(
+                chat_id=self.scope["url_route"]["kwargs"]["chat_id"], token=self.query_param("token") or ""
+            )
+        except DomainError as error:
+            await self.refuse(CLOSE_FORBIDDEN if error.code == "not_allowed" else CLOSE_UNAUTHORIZED)
+            return
+        try:
+            after_seq = max(0, int(self.query_param("after_seq") or 0))
+        except ValueError:
+            after_seq = 0
+        self.group = chat_group(self.chat.pk)
+        # Join before reading the replay so that nothing falls between the two; live
+        # messages the replay already covered are dropped by `seq` below.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        replay = await database_sync_to_async(_message_replay)(self.chat.pk, after_seq)
+        self.last_seq = after_seq
+        for frame in replay:
+            await self.send_json(frame)
+            self.last_seq = frame["seq"]
+        closing = await database_sync_to_async(self._closing_frame)()
+        if closing is not None:
+            await self.send_json(closing)
+
+    def _closing_frame(self) -> dict | None:
+        """What a (re)connecting visitor must know beyond messages: a pending or past end."""
+        chat = Chat.objects.select_related("ticket").get(pk=self.chat.pk)
+        if chat.status == Chat.Status.ENDING:
+            return frames.ending_frame(chat)
+        if chat.status == Chat.Status.ENDED:
+            return frames.ended_frame(chat, ticket_id=chat.ticket.pk)
+        if chat.status == Chat.Status.MISSED:
+            return frames.missed_frame(chat, ticket_id=chat.ticket.pk)
+        return None
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def on_message_send(self, content):
+        message, created = await database_sync_to_async(services.message_post)(
+            chat_id=self.chat.pk,
+            body=content.get("body"),
+            client_id=content.get("client_id"),
+            sender_kind=Message.SenderKind.VISITOR,
+            sender_name=self.chat.visitor.name,
+        )
+        if not created:  # a re-sent frame: answer the sender alone, nobody sees it twice
+            await self.send_json(frames.message_frame(message))
+
+    async def on_typing(self, content):
+        frame = {
+            "type": "typing",
+            "chat_id": self.chat.pk,
+            "sender": {"kind": "visitor", "name": self.chat.visitor.name},
+        }
+        await self.channel_layer.group_send(
+            self.group, {"type": "chat.typing", "frame": frame, "origin": self.channel_name}
+        )
+
+    async def on_chat_end(self, content):
+        await database_sync_to_async(services.chat_visitor_leave)(chat=self.chat)
+
+    async def chat_frame(self, event):
+        frame = event["frame"]
+        if frame["type"] == "message":
+            if frame["seq"] <= self.last_seq:
+                return
+            self.last_seq = frame["seq"]
+        await self.send_json(frame)
+
+    async def chat_closed(self, event):
+        await self.send_json(event["frame"])
+
+
+class AgentConsumer(FrameConsumer):
+    """`/ws/agent/`: one socket carries all of an agent's chats and offers."""
+
+    client_frames = {
+        "message.send": "on_message_send",
+        "typing": "on_typing",
+        "chat.accept": "on_chat_accept",
+        "chat.end": "on_chat_end",
+        "chat.cancel_end": "on_chat_cancel_end",
+    }
+
+    async def connect(self):
+        if not agent_origin_allowed(self.scope):
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.refuse(CLOSE_UNAUTHORIZED)
+            return
+        self.agent = await database_sync_to_async(_agent_of)(user)
+        if self.agent is None:
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        self.chat_ids: set[int] = set()
+        await self.channel_layer.group_add(agent_group(self.agent.pk), self.channel_name)
+        open_ids, offers = await database_sync_to_async(self._initial_state)()
+        for chat_id in open_ids:
+            await self.join_chat(chat_id)
+        await self.accept()
+        for frame in offers:
+            await self.send_json(frame)
+
+    def _initial_state(self) -> tuple[list[int], list[dict]]:
+        offers = [
+            frames.offered_frame(chat, ring=self.agent.ringer) for chat in selectors.waiting_chats_for(self.agent)
+        ]
+        return selectors.open_chat_ids_for(self.agent), offers
+
+    async def disconnect(self, code):
+        if not hasattr(self, "chat_ids"):
+            return
+        await self.channel_layer.group_discard(agent_group(self.agent.pk), self.channel_name)
+        for chat_id in list(self.chat_ids):
+            await self.leave_chat(chat_id)
+
+    async def join_chat(self, chat_id: int) -> None:
+        self.chat_ids.add(chat_id)
+        await self.channel_layer.group_add(chat_group(chat_id), self.channel_name)
+
+    async def leave_chat(self, chat_id: int) -> None:
+        self.chat_ids.discard(chat_id)
+        await self.channel_layer.group_discard(chat_group(chat_id), self.channel_name)
+
+    async def on_message_send(self, content):
+        message, created = await database_sync_to_async(services.message_post)(
+            chat_id=self.int_field(content, "chat_id"),
+            body=content.get("body"),
+            client_id=content.get("client_id"),
+            sender_kind=Message.SenderKind.AGENT,
+            sender_name=self.agent.display_name,
+            agent=self.agent,
+        )
+        if not created:
+            await self.send_json(frames.message_frame(message))
+
+    async def on_typing(self, content):
+        chat_id = self.int_field(content, "chat_id")
+        if chat_id not in self.chat_ids:
+            raise DomainError("not_allowed", "You do not take part in this chat.")
+        frame = {"type": "typing", "chat_id": chat_id, "sender": {"kind": "agent", "name": self.agent.display_name}}
+        await self.channel_layer.group_send(
+            chat_group(chat_id), {"type": "chat.typing", "frame": frame, "origin": self.channel_name}
+        )
+
+    async def on_chat_accept(self, content):
+        chat_id = self.int_field(content, "chat_id")
+        # Subscribe before accepting so no visitor message after the accept can slip by; the
+        # chat group's chat.accepted frame then reaches this socket directly.
+        already_in = chat_id in self.chat_ids
+        await self.join_chat(chat_id)
+        try:
+            await database_sync_to_async(services.chat_accept)(chat_id=chat_id, agent=self.agent)
+        except DomainError:
+            if not already_in:
+                await self.leave_chat(chat_id)
+            raise
+
+    async def on_chat_end(self, content):
+        await database_sync_to_async(services.chat_schedule_end)(
+            chat_id=self.int_field(content, "chat_id"), agent=self.agent, delay_seconds=content.get("delay_seconds", 0)
+        )
+
+    async def on_chat_cancel_end(self, content):
+        await database_sync_to_async(services.chat_cancel_end)(
+            chat_id=self.int_field(content, "chat_id"), agent=self.agent
+        )
+
+    async def chat_joined(self, event):
+        """This agent now takes part in a chat (accepted here or elsewhere)."""
+        if event["chat_id"] in self.chat_ids:
+            return  # already subscribed, and the chat group delivered the frame
+        await self.join_chat(event["chat_id"])
+        await self.send_json(event["frame"])
+
+    async def chat_closed(self, event):
+        await self.send_json(event["frame"])
+        await self.leave_chat(event["chat_id"])
+
+
+def _agent_of(user):
+    from helpdesk.models import Agent
+
+    return Agent.objects.filter(user=user).select_related("user").first()

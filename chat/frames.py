@@ -1,0 +1,66 @@
+"""Builders for the frames clients receive (docs/protocol.md). One builder per frame type,
+shared by websockets and REST so the two can never disagree."""
+
+from chat.models import Chat, Message
+from helpdesk.models import Agent
+
+
+def agent_ref(agent: Agent | None) -> dict | None:
+    return {"id": agent.pk, "name": agent.display_name} if agent else None
+
+
+def message_frame(message: Message) -> dict:
+    return {
+        "type": "message",
+        "chat_id": message.chat_id,
+        "seq": message.seq,
+        "sender": {"kind": message.sender_kind, "name": message.sender_name},
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+        "client_id": message.client_id,
+    }
+
+
+def offered_frame(chat: Chat, *, ring: bool) -> dict:
+    return {
+        "type": "chat.offered",
+        "chat_id": chat.pk,
+        "visitor": {"name": chat.visitor.name, "email": chat.visitor.email},
+        "question": chat.question,
+        "department": chat.department.slug if chat.department else None,
+        "started_at": chat.started_at.isoformat(),
+        "ring": ring,
+    }
+
+
+def offer_withdrawn_frame(chat: Chat, *, reason: str) -> dict:
+    return {
+        "type": "chat.offer_withdrawn",
+        "chat_id": chat.pk,
+        "reason": reason,
+        "agent": agent_ref(chat.owner) if reason == "accepted" else None,
+    }
+
+
+def accepted_frame(chat: Chat) -> dict:
+    return {"type": "chat.accepted", "chat_id": chat.pk, "agent": agent_ref(chat.owner)}
+
+
+def ending_frame(chat: Chat) -> dict:
+    return {"type": "chat.ending", "chat_id": chat.pk, "ends_at": chat.ends_at.isoformat()}
+
+
+def end_cancelled_frame(chat: Chat) -> dict:
+    return {"type": "chat.end_cancelled", "chat_id": chat.pk}
+
+
+def ended_frame(chat: Chat, *, ticket_id: int) -> dict:
+    return {"type": "chat.ended", "chat_id": chat.pk, "ticket_id": ticket_id}
+
+
+def missed_frame(chat: Chat, *, ticket_id: int) -> dict:
+    return {"type": "chat.missed", "chat_id": chat.pk, "ticket_id": ticket_id}
+
+
+def error_frame(code: str, detail: str, **extra) -> dict:
+    return {"type": "error", "code": code, "detail": detail, **extra}

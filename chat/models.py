@@ -1,0 +1,116 @@
+import hashlib
+
+from django.db import models
+from django.db.models import Q
+
+from helpdesk.models import Agent, Department
+
+
+class Visitor(models.Model):
+    """A website visitor, identified by e-mail; the facts are those of their latest visit."""
+
+    name = models.CharField(max_length=150)
+    email = models.EmailField(db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    browser = models.CharField(max_length=100, blank=True)
+    operating_system = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Chat(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        ACTIVE = "active", "Active"
+        ENDING = "ending", "Ending"
+        ENDED = "ended", "Ended"
+        MISSED = "missed", "Missed"
+
+    OPEN_STATUSES = (Status.ACTIVE, Status.ENDING)  # an agent is talking with the visitor
+    CLOSED_STATUSES = (Status.ENDED, Status.MISSED)
+
+    visitor = models.ForeignKey(Visitor, on_delete=models.PROTECT, related_name="chats")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="chats")
+    question = models.TextField()
+    page_url = models.URLField(max_length=2000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING, db_index=True)
+    visitor_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    started_at = models.DateTimeField()
+    missed_deadline = models.DateTimeField(help_text="When a chat still waiting becomes a missed chat.")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled end while status is ending.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    owner = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_chats")
+    participants = models.ManyToManyField(Agent, through="ChatParticipant", related_name="chats")
+    # Highest message sequence number handed out; incremented in the database per message.
+    last_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["status", "ends_at"], name="chat_status_ends_at"),
+            models.Index(fields=["status", "missed_deadline"], name="chat_status_missed_deadline"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="ending") | Q(ends_at__isnull=False), name="chat_ending_has_ends_at"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chat #{self.pk}: {self.question[:40]}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ChatParticipant(models.Model):
+    """An agent who took part in a chat (the owner included)."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE)
+    joined_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chat", "agent"], name="chat_participant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} in chat #{self.chat_id}"
+
+
+class Message(models.Model):
+    class SenderKind(models.TextChoices):
+        VISITOR = "visitor", "Visitor"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    sender_kind = models.CharField(max_length=10, choices=SenderKind.choices)
+    sender_name = models.CharField(max_length=150)
+    sender_agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField()
+    # NULL, not "", for "no client id": the unique constraint must not treat those as equal.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["chat", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "seq"], name="message_chat_seq_unique"),
+            models.UniqueConstraint(
+                fields=["chat", "client_id"], condition=Q(client_id__isnull=False), name="message_chat_client_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.sender_name}: {self.body[:40]}"

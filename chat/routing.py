@@ -1,0 +1,9 @@
+from django.urls import path
+
+from chat.consumers import AgentConsumer, VisitorConsumer
+from helpdesk.ws_auth import AgentAuthStack
+
+websocket_urlpatterns = [
+    path("ws/visitor/chats/<int:chat_id>/", VisitorConsumer.as_asgi()),
+    path("ws/agent/", AgentAuthStack(AgentConsumer.as_asgi())),
+]

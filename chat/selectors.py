@@ -1,0 +1,99 @@
+"""Reads shared by the API, the consumers and the services."""
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from chat.models import Chat, ChatParticipant, Message
+from helpdesk.errors import DomainError
+from helpdesk.models import Agent, Department
+
+
+def chats_visible_to(agent: Agent) -> QuerySet[Chat]:
+    """Chats of the agent's departments (and those without one) plus chats they take part in."""
+    chats = Chat.objects.select_related("visitor", "department", "owner")
+    if agent.user.is_superuser:
+        return chats
+    return chats.filter(
+        Q(department__in=agent.departments.all()) | Q(department__isnull=True) | Q(chatparticipant__agent=agent)
+    ).distinct()
+
+
+def access_chat(*, agent: Agent, chat_id: int) -> Chat:
+    """The chat if the agent may see it; a chat they may not see is reported as not found."""
+    chat = chats_visible_to(agent).filter(pk=chat_id).first()
+    if chat is None:
+        raise DomainError("not_found", "No such chat.")
+    return chat
+
+
+def is_participant(*, chat_id: int, agent_id: int) -> bool:
+    return ChatParticipant.objects.filter(chat_id=chat_id, agent_id=agent_id, left_at__isnull=True).exists()
+
+
+def open_chat_ids_for(agent: Agent) -> list[int]:
+    """Chats the agent is currently talking in (their socket joins these groups)."""
+    return list(
+        ChatParticipant.objects.filter(
+            agent=agent, left_at__isnull=True, chat__status__in=Chat.OPEN_STATUSES
+        ).values_list("chat_id", flat=True)
+    )
+
+
+def agents_to_offer(department: Department | None) -> QuerySet[Agent]:
+    """Online, chat-enabled agents of the department (any department when None) with room
+    for another chat."""
+    agents = Agent.objects.filter(chat_enabled=True, chat_status=Agent.ChatStatus.ONLINE)
+    if department is not None:
+        agents = agents.filter(departments=department)
+    return agents.annotate(
+        open_chats=Count(
+            "chatparticipant",
+            filter=Q(chatparticipant__left_at__isnull=True, chatparticipant__chat__status__in=Chat.OPEN_STATUSES),
+        )
+    ).filter(open_chats__lt=F("max_concurrent_chats"))
+
+
+def agents_offered_chat(chat: Chat) -> QuerySet[Agent]:
+    """Everyone who may have an offer for this chat on screen (used to withdraw it)."""
+    agents = Agent.objects.filter(chat_enabled=True)
+    if chat.department_id is not None:
+        agents = agents.filter(departments=chat.department_id)
+    return agents
+
+
+def waiting_chats_in_reach(agent: Agent) -> QuerySet[Chat]:
+    """Waiting chats of the agent's departments (and those without one), oldest first."""
+    return (
+        Chat.objects.filter(status=Chat.Status.WAITING)
+        .filter(Q(department__in=agent.departments.all()) | Q(department__isnull=True))
+        .select_related("visitor", "department")
+        .order_by("started_at")
+    )
+
+
+def waiting_chats_for(agent: Agent) -> QuerySet[Chat]:
+    """Waiting chats this agent would be offered now: none while Offline or at their limit."""
+    if not agent.is_available or open_chat_count(agent) >= agent.max_concurrent_chats:
+        return Chat.objects.none()
+    return waiting_chats_in_reach(agent)
+
+
+def open_chat_count(agent: Agent) -> int:
+    return ChatParticipant.objects.filter(
+        agent=agent, left_at__isnull=True, chat__status__in=Chat.OPEN_STATUSES
+    ).count()
+
+
+def messages_after(*, chat_id: int, after_seq: int = 0) -> QuerySet[Message]:
+    return Message.objects.filter(chat_id=chat_id, seq__gt=after_seq).order_by("seq")
+
+
+def overdue_chat_ids(*, limit: int = 500) -> tuple[list[int], list[int]]:
+    """(chats whose scheduled end has passed, chats whose missed-chat deadline has passed)."""
+    now = timezone.now()
+    ending = Chat.objects.filter(status=Chat.Status.ENDING, ends_at__lte=now).order_by("ends_at")
+    waiting = Chat.objects.filter(status=Chat.Status.WAITING, missed_deadline__lte=now).order_by("missed_deadline")
+    return (
+        list(ending.values_list("pk", flat=True)[:limit]),
+        list(waiting.values_list("pk", flat=True)[:limit]),
+    )

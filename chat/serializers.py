@@ -1,0 +1,130 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from chat.models import Chat, Message
+from helpdesk.models import Department
+
+
+class VisitorChatStartSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    question = serializers.CharField(max_length=2000)
+    department = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Department.objects.all(), required=False, allow_null=True
+    )
+    page_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+
+
+class VisitorChatStartedSerializer(serializers.Serializer):
+    chat_id = serializers.IntegerField()
+    visitor_token = serializers.CharField()
+    ws_url = serializers.CharField()
+
+
+class AgentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+
+
+class VisitorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    ip_address = serializers.CharField(allow_null=True)
+    browser = serializers.CharField()
+    operating_system = serializers.CharField()
+    location = serializers.CharField()
+    first_seen_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+
+
+class ChatSerializer(serializers.ModelSerializer):
+    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    visitor = VisitorSerializer(read_only=True)
+    owner = AgentRefSerializer(read_only=True, allow_null=True)
+    participants = AgentRefSerializer(many=True, read_only=True)
+    ticket_id = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Chat
+        fields = [
+            "id",
+            "status",
+            "question",
+            "department",
+            "page_url",
+            "visitor",
+            "owner",
+            "participants",
+            "started_at",
+            "accepted_at",
+            "ends_at",
+            "ended_at",
+            "last_seq",
+            "ticket_id",
+        ]
+
+    def get_ticket_id(self, chat) -> int | None:
+        ticket = getattr(chat, "ticket", None)
+        return ticket.pk if ticket else None
+
+
+class VisitorChatStateSerializer(serializers.ModelSerializer):
+    """What the visitor's own page may know about its chat."""
+
+    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agent = serializers.SerializerMethodField()
+    visitor_name = serializers.CharField(source="visitor.name")
+
+    class Meta:
+        model = Chat
+        fields = [
+            "id",
+            "status",
+            "question",
+            "department",
+            "visitor_name",
+            "agent",
+            "started_at",
+            "ends_at",
+            "last_seq",
+        ]
+
+    def get_agent(self, chat) -> dict | None:
+        return {"name": chat.owner.display_name} if chat.owner else None
+
+
+class SenderSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Message.SenderKind.choices)
+    name = serializers.CharField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    chat_id = serializers.IntegerField(read_only=True)
+    sender = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "chat_id", "seq", "sender", "body", "created_at", "client_id"]
+
+    def get_sender(self, message) -> SenderSerializer:
+        return {"kind": message.sender_kind, "name": message.sender_name}
+
+
+class MessagePostSerializer(serializers.Serializer):
+    # Length and emptiness are domain rules (services.clean_body) so that REST and websocket
+    # give the same codes; here only the shape is checked.
+    body = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    client_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+
+
+class ChatEndSerializer(serializers.Serializer):
+    delay_seconds = serializers.IntegerField(min_value=0, max_value=settings.CHAT_MAX_END_DELAY_SECONDS, default=0)
+
+
+class ChatListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Chat.Status.choices, required=False)
+
+
+class MessageListQuerySerializer(serializers.Serializer):
+    after_seq = serializers.IntegerField(min_value=0, default=0)

@@ -1,0 +1,26 @@
+"""Timed chat work. Each task takes ids, loads, calls one service and is safe to run twice:
+the deadline lives in the database and the periodic sweep finishes whatever a lost task left."""
+
+from celery import shared_task
+from django.utils.dateparse import parse_datetime
+
+from chat import selectors, services
+
+
+@shared_task(acks_late=True)
+def chat_end_when_due(chat_id: int, scheduled_for: str | None = None) -> None:
+    services.chat_end_when_due(chat_id=chat_id, scheduled_for=parse_datetime(scheduled_for) if scheduled_for else None)
+
+
+@shared_task(acks_late=True)
+def chat_miss_when_due(chat_id: int) -> None:
+    services.chat_mark_missed_when_due(chat_id=chat_id)
+
+
+@shared_task(acks_late=True)
+def chat_sweep_overdue() -> None:
+    ending, waiting = selectors.overdue_chat_ids()
+    for chat_id in ending:
+        services.chat_end_when_due(chat_id=chat_id)
+    for chat_id in waiting:
+        services.chat_mark_missed_when_due(chat_id=chat_id)

@@ -1,0 +1,96 @@
+"""Facts about a visitor from their request: client IP, browser, operating system, location."""
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from ua_parser import parse as parse_user_agent
+
+logger = logging.getLogger(__name__)
+
+LOCAL_NETWORK = "Local network"
+
+
+@dataclass(frozen=True)
+class VisitorFacts:
+    ip_address: str | None
+    user_agent: str
+    browser: str
+    operating_system: str
+    location: str
+
+
+def client_ip(meta: dict) -> str | None:
+    """The client's address, trusting X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says.
+
+    Each trusted proxy appends the address it received the connection from, so with N proxies
+    the client is the N-th entry from the right; anything further left is client-supplied and
+    can be forged. With no trusted proxy the header is ignored.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    candidate = meta.get("REMOTE_ADDR")
+    if proxies > 0:
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate)) if candidate else None
+    except ValueError:
+        return None
+
+
+def _version(part) -> str:
+    return ".".join(str(v) for v in (part.major, part.minor) if v)
+
+
+def describe_user_agent(user_agent: str) -> tuple[str, str]:
+    """(browser, operating system) as people read them, e.g. ("Chrome 120", "Windows 10")."""
+    if not user_agent:
+        return "", ""
+    result = parse_user_agent(user_agent)
+    browser = (
+        " ".join(filter(None, [result.user_agent.family, _version(result.user_agent)])) if result.user_agent else ""
+    )
+    system = " ".join(filter(None, [result.os.family, _version(result.os)])) if result.os else ""
+    return browser, system
+
+
+@cache
+def _maxmind_reader():
+    import geoip2.database
+
+    return geoip2.database.Reader(settings.GEOIP_PATH)
+
+
+@cache
+def _bundled_reader():
+    from geoip2fast import GeoIP2Fast
+
+    return GeoIP2Fast(verbose=False)
+
+
+def locate(ip: str | None) -> str:
+    """A readable location: "Local network" for private addresses, else city/country."""
+    if not ip:
+        return ""
+    address = ipaddress.ip_address(ip)
+    if not address.is_global:
+        return LOCAL_NETWORK
+    try:
+        if settings.GEOIP_PATH:
+            city = _maxmind_reader().city(ip)
+            return ", ".join(filter(None, [city.city.name, city.country.name]))
+        found = _bundled_reader().lookup(ip)  # the bundled data is country-level
+        return found.country_name or ""
+    except Exception:  # an address missing from the database is not an error for the visitor
+        logger.info("no location for %s", ip, exc_info=True)
+        return ""
+
+
+def visitor_facts(meta: dict) -> VisitorFacts:
+    ip = client_ip(meta)
+    user_agent = meta.get("HTTP_USER_AGENT", "")[:1000]
+    browser, system = describe_user_agent(user_agent)
+    return VisitorFacts(ip, user_agent, browser, system, locate(ip))

@@ -1,0 +1,46 @@
+"""One error shape for the whole API: {"code", "detail"} (plus field errors on 400)."""
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from helpdesk.errors import DomainError
+
+_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "not_allowed",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.ParseError: "invalid_json",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response({"code": exc.code, "detail": exc.detail}, status=exc.http_status)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        # Field errors stay where DRF clients expect them (top level, per field); `code` and
+        # `detail` make the shape the same as every other error.
+        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = {"code": "invalid", "detail": _first_message(fields), **fields}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+        return response
+    code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "error")
+    detail = response.data.get("detail", str(exc)) if isinstance(response.data, dict) else str(exc)
+    response.data = {"code": code, "detail": str(detail)}
+    return response
+
+
+def _first_message(fields: dict) -> str:
+    for name, messages in fields.items():
+        message = messages[0] if isinstance(messages, list) and messages else messages
+        if isinstance(message, dict):
+            return f"{name}: invalid."
+        return f"{name}: {message}" if name != "non_field_errors" else str(message)
+    return "Invalid input."

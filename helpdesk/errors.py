@@ -1,0 +1,26 @@
+"""The one error type the domain raises; every edge maps it the same way."""
+
+
+class DomainError(Exception):
+    """A domain rule refused the request. `code` is machine-readable and stable."""
+
+    # HTTP status each code maps to at the API edge; unknown codes are 400.
+    STATUS = {
+        "invalid_token": 401,
+        "not_found": 404,
+        "not_allowed": 403,
+        "already_accepted": 409,
+        "chat_closed": 409,
+        "conflict": 409,
+        "not_ending": 409,
+        "chat_limit_reached": 409,
+    }
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+    @property
+    def http_status(self) -> int:
+        return self.STATUS.get(self.code, 400)

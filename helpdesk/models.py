@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.db import models
+
+
+class Department(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def default_max_chats() -> int:
+    return settings.DEFAULT_AGENT_MAX_CHATS
+
+
+class Agent(models.Model):
+    """An agent's profile: who they are in chats and whether chats may be offered to them."""
+
+    class ChatStatus(models.TextChoices):
+        ONLINE = "online", "Online"
+        OFFLINE = "offline", "Offline"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    display_name = models.CharField(max_length=150)
+    departments = models.ManyToManyField(Department, blank=True, related_name="agents")
+    chat_enabled = models.BooleanField(default=False)
+    chat_status = models.CharField(max_length=10, choices=ChatStatus.choices, default=ChatStatus.OFFLINE)
+    ringer = models.BooleanField("chat ringer", default=True)
+    max_concurrent_chats = models.PositiveSmallIntegerField(default=default_max_chats)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_available(self) -> bool:
+        return self.chat_enabled and self.chat_status == self.ChatStatus.ONLINE

@@ -1,0 +1,70 @@
+"""Changes to departments and agents."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from helpdesk.errors import DomainError
+from helpdesk.events import agent_group, publish_on_commit
+from helpdesk.models import Agent, Department
+
+
+def agent_create(
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    name: str = "",
+    departments: list[Department] = (),
+    chat_enabled: bool = True,
+    chat_status: str = Agent.ChatStatus.ONLINE,
+    is_superuser: bool = False,
+) -> tuple[Agent, Token]:
+    """Create a user with an agent profile and an API token."""
+    User = get_user_model()
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise DomainError("conflict", f"A user named {username!r} already exists.")
+        if is_superuser:
+            user = User.objects.create_superuser(username=username, email=email, password=password)
+        else:
+            user = User.objects.create_user(username=username, email=email, password=password)
+        agent = Agent.objects.create(
+            user=user, display_name=name or username, chat_enabled=chat_enabled, chat_status=chat_status
+        )
+        agent.departments.set(departments)
+        token = Token.objects.create(user=user)
+    return agent, token
+
+
+def agent_update_chat_settings(*, agent: Agent, chat_status: str | None = None, ringer: bool | None = None) -> Agent:
+    """Set chat status (Online/Offline) and ringer; only agents enabled for chat have them.
+
+    Going Online brings the waiting chats the agent can take onto their screen; going
+    Offline takes those offers away.
+    """
+    from chat.services import offers_publish_for_agent
+
+    if not agent.chat_enabled:
+        raise DomainError("not_allowed", "You are not enabled for the chat channel.")
+    if chat_status is not None and chat_status not in Agent.ChatStatus.values:
+        raise DomainError("invalid", "chat_status must be 'online' or 'offline'.")
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        went_online = chat_status == Agent.ChatStatus.ONLINE and agent.chat_status != chat_status
+        went_offline = chat_status == Agent.ChatStatus.OFFLINE and agent.chat_status != chat_status
+        if chat_status is not None:
+            agent.chat_status = chat_status
+        if ringer is not None:
+            agent.ringer = ringer
+        agent.save(update_fields=["chat_status", "ringer"])
+        publish_on_commit(
+            agent_group(agent.pk),
+            {
+                "type": "chat.frame",
+                "frame": {"type": "agent.status", "chat_status": agent.chat_status, "ringer": agent.ringer},
+            },
+        )
+        if went_online or went_offline:
+            offers_publish_for_agent(agent=agent, withdraw=went_offline)
+    return agent

@@ -1,0 +1,33 @@
+"""Websocket authentication: the session cookie, or an API token in `?token=`."""
+
+from urllib.parse import parse_qs
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authtoken.models import Token
+
+
+@database_sync_to_async
+def _user_for_token(key: str):
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return AnonymousUser()
+    return token.user
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    """A `token` query parameter, when present, decides who the user is (a wrong one means
+    nobody, even with a session cookie). Visitor sockets use `token` for their chat token and
+    check it themselves, so only agent routes pass through here."""
+
+    async def __call__(self, scope, receive, send):
+        tokens = parse_qs(scope.get("query_string", b"").decode()).get("token")
+        if tokens:
+            scope = dict(scope, user=await _user_for_token(tokens[0]))
+        return await super().__call__(scope, receive, send)
+
+
+def AgentAuthStack(inner):
+    return AuthMiddlewareStack(TokenAuthMiddleware(inner))

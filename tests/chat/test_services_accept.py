@@ -1,0 +1,104 @@
+import threading
+
+import pytest
+from django.db import connection
+
+from chat import services
+from chat.models import Chat, ChatParticipant
+from helpdesk.errors import DomainError
+from helpdesk.events import agent_group, chat_group
+from tests.conftest import frames_to
+from tests.factories import AgentFactory, ChatFactory
+
+
+@pytest.mark.django_db
+def test_accept_makes_the_agent_owner_and_tells_everyone(
+    sales, agent, other_agent, published, django_capture_on_commit_callbacks
+):
+    chat = ChatFactory(department=sales)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.chat_accept(chat_id=chat.pk, agent=agent)
+    chat.refresh_from_db()
+    assert chat.status == Chat.Status.ACTIVE and chat.owner == agent and chat.accepted_at
+    assert list(chat.participants.all()) == [agent]
+    accepted = {"type": "chat.accepted", "chat_id": chat.pk, "agent": {"id": agent.pk, "name": "Alice"}}
+    assert frames_to(published, chat_group(chat.pk)) == [accepted]
+    assert frames_to(published, agent_group(agent.pk)) == [accepted]
+    withdrawn = frames_to(published, agent_group(other_agent.pk))
+    assert withdrawn[0]["type"] == "chat.offer_withdrawn" and withdrawn[0]["chat_id"] == chat.pk
+
+
+@pytest.mark.django_db
+def test_second_accept_gets_already_accepted(sales, agent, other_agent):
+    chat = ChatFactory(department=sales)
+    services.chat_accept(chat_id=chat.pk, agent=agent)
+    with pytest.raises(DomainError) as error:
+        services.chat_accept(chat_id=chat.pk, agent=other_agent)
+    assert error.value.code == "already_accepted"
+    assert "Alice" in error.value.detail
+    chat.refresh_from_db()
+    assert chat.owner == agent
+    assert ChatParticipant.objects.filter(chat=chat).count() == 1
+
+
+@pytest.mark.django_db
+def test_accept_of_another_departments_chat_is_not_found(sales, support, agent):
+    chat = ChatFactory(department=support)
+    with pytest.raises(DomainError) as error:
+        services.chat_accept(chat_id=chat.pk, agent=agent)
+    assert error.value.code == "not_found"
+    chat.refresh_from_db()
+    assert chat.status == Chat.Status.WAITING
+
+
+@pytest.mark.django_db
+def test_accept_refused_at_the_concurrent_chat_limit(sales):
+    busy = AgentFactory(departments=[sales], max_concurrent_chats=1)
+    services.chat_accept(chat_id=ChatFactory(department=sales).pk, agent=busy)
+    second = ChatFactory(department=sales)
+    with pytest.raises(DomainError) as error:
+        services.chat_accept(chat_id=second.pk, agent=busy)
+    assert error.value.code == "chat_limit_reached"
+    second.refresh_from_db()
+    assert second.status == Chat.Status.WAITING
+
+
+@pytest.mark.django_db
+def test_missed_chat_cannot_be_accepted(sales, agent):
+    chat = ChatFactory(department=sales, status=Chat.Status.MISSED)
+    with pytest.raises(DomainError) as error:
+        services.chat_accept(chat_id=chat.pk, agent=agent)
+    assert error.value.code == "chat_closed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agents_accepting_at_once_have_exactly_one_winner(sales):
+    """Eight agents in eight threads (eight database connections) accept the same chat."""
+    agents = [AgentFactory(departments=[sales]) for _ in range(8)]
+    chat = ChatFactory(department=sales)
+    barrier = threading.Barrier(len(agents))
+    outcomes = []
+
+    def accept(agent):
+        try:
+            barrier.wait()
+            services.chat_accept(chat_id=chat.pk, agent=agent)
+            outcomes.append(("won", agent.pk))
+        except DomainError as error:
+            outcomes.append((error.code, agent.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(agent,)) for agent in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    winners = [agent_id for outcome, agent_id in outcomes if outcome == "won"]
+    assert len(outcomes) == len(agents)
+    assert len(winners) == 1
+    assert sorted(code for code, _ in outcomes if code != "won") == ["already_accepted"] * (len(agents) - 1)
+    chat.refresh_from_db()
+    assert chat.owner_id == winners[0]
+    assert list(ChatParticipant.objects.filter(chat=chat).values_list("agent_id", flat=True)) == winners

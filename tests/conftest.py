@@ -1,0 +1,175 @@
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import AgentFactory, DepartmentFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BIN_DIR = Path(sys.executable).parent
+
+
+@pytest.fixture
+def sales(db):
+    return DepartmentFactory(name="Sales", slug="sales")
+
+
+@pytest.fixture
+def support(db):
+    return DepartmentFactory(name="Support", slug="support")
+
+
+@pytest.fixture
+def agent(sales):
+    return AgentFactory(display_name="Alice", departments=[sales])
+
+
+@pytest.fixture
+def other_agent(sales):
+    return AgentFactory(display_name="Bob", departments=[sales])
+
+
+def api_client_for(agent) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {agent.user.auth_token.key}")
+    return client
+
+
+@pytest.fixture
+def api(agent):
+    return api_client_for(agent)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """Every channel-layer event published after commit, as (group, event) pairs."""
+    sent = []
+    monkeypatch.setattr("helpdesk.events._publish", lambda group, event: sent.append((group, event)))
+    return sent
+
+
+def frames_to(published, group: str) -> list[dict]:
+    return [event.get("frame", event) for g, event in published if g == group]
+
+
+# Real processes ------------------------------------------------------------------------------
+
+
+def _test_database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    auth = settings["USER"] + (f":{settings['PASSWORD']}" if settings["PASSWORD"] else "")
+    return f"postgres://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+
+
+def _process_env(**extra) -> dict:
+    env = dict(os.environ, DATABASE_URL=_test_database_url(), PYTHONUNBUFFERED="1")
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ManagedProcess:
+    """A child process whose output is kept, started and stopped by a fixture."""
+
+    def __init__(self, args, env, ready_text: str | None = None, ready_port: int | None = None):
+        self.args, self.env, self.ready_text, self.ready_port = args, env, ready_text, ready_port
+        self.lines: list[str] = []
+        self.process = None
+
+    def start(self, timeout: float = 30) -> "ManagedProcess":
+        self.lines.clear()
+        ready = threading.Event()
+        self.process = subprocess.Popen(
+            self.args, cwd=BASE_DIR, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+
+        def pump():
+            for line in self.process.stdout:
+                self.lines.append(line)
+                if self.ready_text and self.ready_text in line:
+                    ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.args[0]} exited:\n{''.join(self.lines)}")
+            if self.ready_text and ready.wait(0.05):
+                return self
+            if self.ready_port and _port_open(self.ready_port):
+                return self
+        raise RuntimeError(f"{self.args[0]} not ready in {timeout}s:\n{''.join(self.lines)}")
+
+    def stop(self, sig=None) -> None:
+        if self.process and self.process.poll() is None:
+            if sig is None:
+                self.process.terminate()
+            else:
+                self.process.send_signal(sig)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def celery_worker_process(tmp_path, sweep_seconds: int = 1) -> ManagedProcess:
+    """A real Celery worker with beat on the test database and the run's Redis."""
+    args = [
+        str(BIN_DIR / "celery"), "-A", "helpdesk", "worker", "--beat", "--loglevel", "INFO",
+        "--concurrency", "2", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "--schedule", str(tmp_path / "beat-schedule"),
+    ]  # fmt: skip
+    env = _process_env(CHAT_SWEEP_INTERVAL_SECONDS=sweep_seconds)
+    return ManagedProcess(args, env, ready_text=" ready.")
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    worker = celery_worker_process(tmp_path).start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def daphne_server(transactional_db):
+    port = free_port()
+    args = [str(BIN_DIR / "daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"]
+    server = ManagedProcess(args, _process_env(), ready_port=port).start()
+    server.url = f"http://127.0.0.1:{port}"
+    server.ws_url = f"ws://127.0.0.1:{port}"
+    yield server
+    server.stop()
+
+
+def wait_until(predicate, timeout: float = 10, interval: float = 0.02):
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")

@@ -1,0 +1,97 @@
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from chat.models import Chat, ChatParticipant, Message, Visitor
+from helpdesk.models import Agent, Department
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Department {n}")
+    slug = factory.Sequence(lambda n: f"department-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "secret-pass-123")
+
+
+class AgentFactory(factory.django.DjangoModelFactory):
+    """A chat-enabled, Online agent of the given departments, with an API token."""
+
+    class Meta:
+        model = Agent
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    display_name = factory.Sequence(lambda n: f"Agent {n}")
+    chat_enabled = True
+    chat_status = Agent.ChatStatus.ONLINE
+    max_concurrent_chats = 5
+
+    @factory.post_generation
+    def departments(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.departments.set(extracted)
+
+    @factory.post_generation
+    def token(self, create, extracted, **kwargs):
+        if create:
+            Token.objects.get_or_create(user=self.user)
+
+
+class VisitorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Visitor
+
+    name = factory.Sequence(lambda n: f"Visitor {n}")
+    email = factory.LazyAttribute(lambda v: f"{v.name.lower().replace(' ', '.')}@example.org")
+    first_seen_at = factory.LazyFunction(timezone.now)
+    last_seen_at = factory.LazyFunction(timezone.now)
+
+
+VISITOR_TOKEN = "visitor-token-for-tests"
+
+
+class ChatFactory(factory.django.DjangoModelFactory):
+    """A waiting chat whose visitor token is `VISITOR_TOKEN` + its sequence number."""
+
+    class Meta:
+        model = Chat
+
+    visitor = factory.SubFactory(VisitorFactory)
+    question = "How do I reset my password?"
+    token = factory.Sequence(lambda n: f"{VISITOR_TOKEN}-{n}")
+    visitor_token_hash = factory.LazyAttribute(lambda c: Chat.hash_token(c.token))
+    started_at = factory.LazyFunction(timezone.now)
+    missed_deadline = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=10))
+
+    @classmethod
+    def _create(cls, model_class, *args, token, **kwargs):
+        chat = super()._create(model_class, *args, **kwargs)
+        chat.token = token  # the raw token, for tests to connect with
+        return chat
+
+
+def accepted_chat(*, agent: Agent, **kwargs) -> Chat:
+    """An active chat owned by `agent`."""
+    kwargs = {"status": Chat.Status.ACTIVE, "accepted_at": timezone.now(), **kwargs}
+    chat = ChatFactory(owner=agent, **kwargs)
+    ChatParticipant.objects.create(chat=chat, agent=agent, joined_at=timezone.now())
+    return chat
+
+
+def message_count(chat: Chat) -> int:
+    return Message.objects.filter(chat=chat).count()

@@ -1,0 +1,62 @@
+from rest_framework import serializers
+
+from tickets.models import ThreadEntry, Ticket
+
+
+class ThreadEntrySerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ThreadEntry
+        fields = ["position", "author", "body", "created_at"]
+
+    def get_author(self, entry) -> dict:
+        return {"kind": entry.author_kind, "name": entry.author_name}
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    requester = serializers.SerializerMethodField()
+    views = serializers.SerializerMethodField()
+    chat_id = serializers.IntegerField(source="source_chat_id", read_only=True)
+    assignee = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "subject",
+            "requester",
+            "department",
+            "channel",
+            "status",
+            "views",
+            "chat_id",
+            "assignee",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_requester(self, ticket) -> dict:
+        return {"name": ticket.requester_name, "email": ticket.requester_email}
+
+    def get_views(self, ticket) -> list[str]:
+        return ["Chat Transcripts" if ticket.kind == Ticket.Kind.CHAT_TRANSCRIPT else "Missed Chats"]
+
+    def get_assignee(self, ticket) -> dict | None:
+        return {"id": ticket.assignee.pk, "name": ticket.assignee.display_name} if ticket.assignee else None
+
+
+class TicketDetailSerializer(TicketSerializer):
+    thread = ThreadEntrySerializer(many=True, read_only=True)
+    agents = serializers.SerializerMethodField()
+
+    class Meta(TicketSerializer.Meta):
+        fields = TicketSerializer.Meta.fields + ["agents", "thread"]
+
+    def get_agents(self, ticket) -> list[dict]:
+        return [{"id": agent.pk, "name": agent.display_name} for agent in ticket.agents.all()]
+
+
+class TicketListQuerySerializer(serializers.Serializer):
+    view = serializers.ChoiceField(choices=["all", "open", "chat-transcripts", "missed-chats"], default="all")

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from tickets import api
+
+urlpatterns = [
+    path("tickets/", api.TicketListView.as_view(), name="ticket-list"),
+    path("tickets/<int:ticket_id>/", api.TicketDetailView.as_view(), name="ticket-detail"),
+]
