@@ -41,8 +41,9 @@ def client_ip(meta: dict) -> str | None:
         return None
 
 
-def _version(part) -> str:
-    return ".".join(str(v) for v in (part.major, part.minor) if v)
+def _version(part, depth: int) -> str:
+    numbers = [part.major, part.minor][:depth]
+    return ".".join(str(v) for v in numbers if v)
 
 
 def describe_user_agent(user_agent: str) -> tuple[str, str]:
@@ -50,10 +51,9 @@ def describe_user_agent(user_agent: str) -> tuple[str, str]:
     if not user_agent:
         return "", ""
     result = parse_user_agent(user_agent)
-    browser = (
-        " ".join(filter(None, [result.user_agent.family, _version(result.user_agent)])) if result.user_agent else ""
-    )
-    system = " ".join(filter(None, [result.os.family, _version(result.os)])) if result.os else ""
+    # Browsers by major version ("Firefox 120"); systems to the minor one ("Mac OS X 10.15").
+    browser = f"{result.user_agent.family} {_version(result.user_agent, 1)}".strip() if result.user_agent else ""
+    system = f"{result.os.family} {_version(result.os, 2)}".strip() if result.os else ""
     return browser, system
 
 

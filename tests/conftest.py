@@ -1,4 +1,5 @@
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -94,7 +95,13 @@ class ManagedProcess:
         self.lines.clear()
         ready = threading.Event()
         self.process = subprocess.Popen(
-            self.args, cwd=BASE_DIR, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            self.args,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, so stop() reaches pool children too
         )
 
         def pump():
@@ -114,12 +121,9 @@ class ManagedProcess:
                 return self
         raise RuntimeError(f"{self.args[0]} not ready in {timeout}s:\n{''.join(self.lines)}")
 
-    def stop(self, sig=None) -> None:
+    def stop(self, sig=signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:
-            if sig is None:
-                self.process.terminate()
-            else:
-                self.process.send_signal(sig)
+            os.killpg(self.process.pid, sig)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:

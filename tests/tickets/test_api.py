@@ -1,0 +1,33 @@
+import pytest
+
+from chat import services
+from tests.factories import ChatFactory, accepted_chat
+
+pytestmark = pytest.mark.django_db
+
+
+def test_views_and_detail_with_thread(sales, support, api, agent):
+    ended = accepted_chat(agent=agent, department=sales, question="Invoice copy?")
+    services.message_post(chat_id=ended.pk, body="<script>alert(1)</script>", sender_kind="visitor", sender_name="V")
+    services.chat_end(chat_id=ended.pk, agent=agent)
+    missed = ChatFactory(department=sales)
+    services.chat_visitor_leave(chat=missed)
+    hidden = ChatFactory(department=support)
+    services.chat_visitor_leave(chat=hidden)  # another department's ticket
+
+    def ids(view):
+        return [t["chat_id"] for t in api.get(f"/api/v1/tickets/?view={view}").json()["results"]]
+
+    assert sorted(ids("all")) == sorted([ended.pk, missed.pk])
+    assert sorted(ids("open")) == sorted([ended.pk, missed.pk])
+    assert ids("chat-transcripts") == [ended.pk]
+    assert ids("missed-chats") == [missed.pk]
+    assert api.get("/api/v1/tickets/?view=bogus").status_code == 400
+
+    ticket_id = api.get("/api/v1/tickets/?view=chat-transcripts").json()["results"][0]["id"]
+    detail = api.get(f"/api/v1/tickets/{ticket_id}/").json()
+    assert detail["subject"] == "Invoice copy?" and detail["channel"] == "chat"
+    assert detail["views"] == ["Chat Transcripts"] and detail["agents"] == [{"id": agent.pk, "name": "Alice"}]
+    assert [e["body"] for e in detail["thread"]] == ["Invoice copy?", "<script>alert(1)</script>"]
+    hidden_ticket = hidden.ticket.pk
+    assert api.get(f"/api/v1/tickets/{hidden_ticket}/").status_code == 404
