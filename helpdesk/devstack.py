@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
 PYTHON = sys.executable
 EXIT_NO_TESTS = 5  # pytest's code for "collected nothing"
+STOPPING = threading.Event()
 
 
 def log(text: str) -> None:
@@ -131,13 +133,13 @@ def run(port: int) -> int:
         )
         wait_for_port(port, timeout=30)
         log(f"serving http://127.0.0.1:{port}/  (admin: /admin/, API: /api/v1/). Ctrl-C stops everything.")
-        while all(process.poll() is None for process in processes):
-            time.sleep(0.5)
+        while not STOPPING.is_set() and all(process.poll() is None for process in processes):
+            STOPPING.wait(0.5)
+        if STOPPING.is_set():
+            log("stopping")
+            return 0
         log("a process exited; stopping the rest")
         return 1
-    except KeyboardInterrupt:
-        log("stopping")
-        return 0
     finally:
         stop_all(processes)
 
@@ -149,6 +151,8 @@ def test(pytest_args: list[str]) -> int:
     run_id = secrets.token_hex(4)
     env.setdefault("CELERY_KEY_PREFIX", f"test-{run_id}:")
     env.setdefault("CHANNEL_PREFIX", f"test-{run_id}")
+    # Connections opened in worker threads close after each use, so the test database can be dropped.
+    env.setdefault("DATABASE_CONN_MAX_AGE", "0")
     try:
         code = subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR, env=env).returncode
     finally:
@@ -165,8 +169,10 @@ def main() -> int:
     sub.add_parser("run").add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
     sub.add_parser("test").add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.command == "run":
+        # Ctrl-C reaches the whole process group; we only note it and stop what is left.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: STOPPING.set())
         return run(args.port)
     return test(args.pytest_args)
 
