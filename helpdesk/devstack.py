@@ -154,6 +154,8 @@ def test(pytest_args: list[str]) -> int:
     # Connections opened in worker threads close after each use, so the test database can be dropped.
     env.setdefault("DATABASE_CONN_MAX_AGE", "0")
     try:
+        # Tests run with DEBUG off, as production does: static files come from the manifest.
+        manage(env, "collectstatic", "--noinput", "-v", "0")
         code = subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR, env=env).returncode
     finally:
         stop_all(processes)

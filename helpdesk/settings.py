@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "helpdesk",
     "chat",
@@ -203,6 +204,15 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk live chat API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's assets are served by the app itself, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ChatStatusEnum": "chat.models.Chat.Status",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "AgentChatStatusEnum": "helpdesk.models.Agent.ChatStatus",
+    },
 }
 
 LOGGING = {
