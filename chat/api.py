@@ -20,10 +20,12 @@ from chat.serializers import (
     VisitorChatStartedSerializer,
     VisitorChatStartSerializer,
     VisitorChatStateSerializer,
+    VisitorInfoSerializer,
 )
 from chat.visitor_info import visitor_facts
 from helpdesk.errors import DomainError
 from helpdesk.permissions import IsAgent
+from tickets.selectors import recent_tickets_of_requester
 
 
 def _visible_chats(request):
@@ -157,3 +159,20 @@ class ChatCancelEndView(_ChatActionView):
     def post(self, request, chat_id: int):
         services.chat_cancel_end(chat_id=chat_id, agent=request.user.agent)
         return self.chat_response(chat_id)
+
+
+class ChatVisitorInfoView(APIView):
+    """The Visitor Info panel: the visitor's facts, Recent Chats and Recent Tickets."""
+
+    permission_classes = [IsAgent]
+
+    @extend_schema(responses=VisitorInfoSerializer)
+    def get(self, request, chat_id: int):
+        agent = request.user.agent
+        chat = selectors.access_chat(agent=agent, chat_id=chat_id)
+        info = {
+            "visitor": chat.visitor,
+            "recent_chats": selectors.recent_chats_of_visitor(agent=agent, chat=chat),
+            "recent_tickets": recent_tickets_of_requester(agent=agent, email=chat.visitor.email),
+        }
+        return Response(VisitorInfoSerializer(info).data)

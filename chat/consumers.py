@@ -74,7 +74,8 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         try:
             await getattr(self, handler_name)(content)
         except DomainError as error:
-            extra = {"client_id": content["client_id"]} if isinstance(content.get("client_id"), str) else {}
+            # Echo what identifies the failed frame, so a client can tell which action failed.
+            extra = {key: content[key] for key in ("chat_id", "client_id") if isinstance(content.get(key), (int, str))}
             await self.send_error(error.code, error.detail, for_type=content["type"], **extra)
 
     async def send_error(self, code: str, detail: str, **extra) -> None:

@@ -97,3 +97,13 @@ def overdue_chat_ids(*, limit: int = 500) -> tuple[list[int], list[int]]:
         list(ending.values_list("pk", flat=True)[:limit]),
         list(waiting.values_list("pk", flat=True)[:limit]),
     )
+
+
+def recent_chats_of_visitor(*, agent: Agent, chat: Chat, limit: int = 10) -> QuerySet[Chat]:
+    """The visitor's other chats (matched by e-mail) that this agent may see, newest first."""
+    return (
+        chats_visible_to(agent)
+        .filter(visitor__email__iexact=chat.visitor.email)
+        .exclude(pk=chat.pk)
+        .order_by("-started_at")[:limit]
+    )

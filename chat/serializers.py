@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.urls import reverse
 from rest_framework import serializers
 
 from chat.models import Chat, Message
@@ -128,3 +129,27 @@ class ChatListQuerySerializer(serializers.Serializer):
 
 class MessageListQuerySerializer(serializers.Serializer):
     after_seq = serializers.IntegerField(min_value=0, default=0)
+
+
+class RecentChatSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Chat
+        fields = ["id", "question", "status", "started_at"]
+
+
+class RecentTicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="get_status_display")
+    created_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, ticket) -> str:
+        return reverse("ticket-detail-page", args=[ticket.pk])
+
+
+class VisitorInfoSerializer(serializers.Serializer):
+    visitor = VisitorSerializer()
+    recent_chats = RecentChatSerializer(many=True)
+    recent_tickets = RecentTicketSerializer(many=True)

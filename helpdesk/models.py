@@ -39,5 +39,11 @@ class Agent(models.Model):
         return self.display_name
 
     @property
+    def initials(self) -> str:
+        """For the avatar shown in place of an account photo."""
+        letters = [word[0] for word in self.display_name.split() if word[:1].isalnum()]
+        return "".join(letters[:2]).upper() or "?"
+
+    @property
     def is_available(self) -> bool:
         return self.chat_enabled and self.chat_status == self.ChatStatus.ONLINE

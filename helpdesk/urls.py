@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from chat import views as chat_views
 from helpdesk import api
+from tickets import views as ticket_views
 
 api_v1 = [
     path("agents/me/", api.AgentMeView.as_view(), name="agent-me"),
@@ -12,6 +15,12 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/agent/", permanent=False)),
+    path("agent/", chat_views.agent_dashboard, name="agent-dashboard"),
+    path("chat/", chat_views.visitor_chat, name="visitor-chat"),
+    path("demo/", chat_views.widget_demo, name="widget-demo"),
+    path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket-detail-page"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -34,3 +34,7 @@ def access_ticket(*, agent: Agent, ticket_id: int) -> Ticket:
     if ticket is None:
         raise DomainError("not_found", "No such ticket.")
     return ticket
+
+
+def recent_tickets_of_requester(*, agent: Agent, email: str, limit: int = 10) -> QuerySet[Ticket]:
+    return tickets_visible_to(agent).filter(requester_email__iexact=email).order_by("-created_at")[:limit]

@@ -1,0 +1,60 @@
+"""Server-rendered pages: the agents' Chat Dashboard, the visitor chat page and the widget demo.
+Live traffic and actions go through the websocket protocol and the REST API from the page's
+JavaScript; these views only render."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+
+from chat import selectors
+from helpdesk.models import Department
+
+
+@login_required
+def agent_dashboard(request):
+    agent = getattr(request.user, "agent", None)
+    if agent is None:
+        raise PermissionDenied("Your account has no agent profile.")
+    config = {
+        "agent": {
+            "id": agent.pk,
+            "name": agent.display_name,
+            "chatEnabled": agent.chat_enabled,
+            "chatStatus": agent.chat_status,
+            "ringer": agent.ringer,
+        },
+        "openChatIds": selectors.open_chat_ids_for(agent),
+        "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
+        "maxEndDelay": settings.CHAT_MAX_END_DELAY_SECONDS,
+        "ringUrl": settings.STATIC_URL + "chat/ring.wav",
+    }
+    return render(request, "agent/dashboard.html", {"agent": agent, "config": config})
+
+
+@xframe_options_exempt  # framing is governed by the CSP frame-ancestors header below instead
+def visitor_chat(request):
+    departments = Department.objects.all()
+    config = {
+        "startUrl": reverse("visitor-chat-start"),
+        "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,
+    }
+    response = render(
+        request,
+        "chat/visitor.html",
+        {
+            "departments": departments,
+            "selected_department": request.GET.get("department", ""),
+            "embedded": request.GET.get("embed") == "1",
+            "config": config,
+        },
+    )
+    ancestors = " ".join(["'self'", *settings.WIDGET_ALLOWED_ORIGINS])
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    return response
+
+
+def widget_demo(request):
+    return render(request, "chat/demo.html")

@@ -1,0 +1,231 @@
+// The visitor's chat: pre-chat form, then the conversation over the visitor websocket.
+// The chat survives a reload: its id and token are kept in sessionStorage.
+import { api, ApiError } from "../common/api.js";
+import { formatSeconds, insertMessage, newClientId, secondsUntil } from "../common/dom.js";
+import { ReconnectingSocket, wsUrl } from "../common/socket.js";
+
+const config = JSON.parse(document.getElementById("config").textContent);
+const STORAGE_KEY = "helpdesk.chat";
+const TYPING_SHOWN_MS = 4000;
+const TYPING_SEND_EVERY_MS = 2000;
+
+const form = document.getElementById("prechat");
+const view = document.getElementById("conversation-view");
+const stateEl = document.getElementById("chat-state");
+const endingEl = document.getElementById("visitor-ending");
+const list = document.getElementById("visitor-messages");
+const typingEl = document.getElementById("visitor-typing");
+const composer = document.getElementById("visitor-composer");
+const textarea = composer.querySelector("textarea");
+const errorEl = document.getElementById("visitor-error");
+const endButton = document.getElementById("end-chat");
+const newButton = document.getElementById("new-chat");
+const subtitle = document.getElementById("visitor-subtitle");
+
+let session = null; // {chatId, token, email}
+let socket = null;
+let lastSeq = 0;
+let closed = false;
+let countdown = null;
+let typingTimer = null;
+let lastTypingSent = 0;
+
+// Pre-chat form ------------------------------------------------------------------------------
+
+function showFieldErrors(errors) {
+  for (const name of ["name", "email", "question", "department"]) {
+    const input = form.elements[name];
+    const message = errors[name] ? [].concat(errors[name]).join(" ") : "";
+    const slot = document.getElementById(`error-${name}`);
+    slot.textContent = message;
+    slot.hidden = !message;
+    input.setAttribute("aria-invalid", message ? "true" : "false");
+  }
+  const general = document.getElementById("error-form");
+  const nonField = errors.non_field_errors ? [].concat(errors.non_field_errors).join(" ") : "";
+  general.textContent = nonField;
+  general.hidden = !nonField;
+  const firstInvalid = form.querySelector('[aria-invalid="true"]');
+  if (firstInvalid) firstInvalid.focus();
+}
+
+function clientSideErrors(data) {
+  const errors = {};
+  if (!data.name.trim()) errors.name = "Please enter your name.";
+  if (!data.email.trim()) errors.email = "Please enter your e-mail address.";
+  else if (!form.elements.email.checkValidity()) errors.email = "Enter a valid email address.";
+  if (!data.question.trim()) errors.question = "Please tell us what you need help with.";
+  return errors;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const data = {
+    name: form.elements.name.value,
+    email: form.elements.email.value,
+    question: form.elements.question.value,
+    department: form.elements.department.value || null,
+    page_url: document.referrer && /^https?:/.test(document.referrer) ? document.referrer.slice(0, 2000) : "",
+  };
+  const errors = clientSideErrors(data);
+  showFieldErrors(errors);
+  if (Object.keys(errors).length) return;
+  const submit = form.querySelector("button[type=submit]");
+  submit.disabled = true;
+  try {
+    const started = await api("POST", config.startUrl, data);
+    session = { chatId: started.chat_id, token: started.visitor_token, email: data.email, name: data.name };
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+    startConversation({ status: "waiting", question: data.question, agent: null });
+  } catch (failure) {
+    if (failure instanceof ApiError && failure.status === 400) showFieldErrors(failure.body);
+    else showFieldErrors({ non_field_errors: "We could not start the chat. Please try again." });
+  } finally {
+    submit.disabled = false;
+  }
+});
+
+// Conversation -------------------------------------------------------------------------------
+
+function setState(text, { isClosed = false } = {}) {
+  stateEl.textContent = text;
+  stateEl.classList.toggle("closed", isClosed);
+}
+
+function showAgent(agent) {
+  setState(agent ? `You are chatting with ${agent.name}.` : "Waiting for an agent… You can already write your message.");
+  subtitle.textContent = agent ? `${agent.name} is here to help.` : "We usually answer within a few minutes.";
+}
+
+function showEnding(endsAt) {
+  clearInterval(countdown);
+  endingEl.hidden = !endsAt;
+  if (!endsAt) return;
+  const tick = () => (endingEl.textContent = `This chat will end in ${formatSeconds(secondsUntil(endsAt))}.`);
+  tick();
+  countdown = setInterval(tick, 500);
+}
+
+function close(text) {
+  closed = true;
+  showEnding(null);
+  setState(text, { isClosed: true });
+  composer.hidden = true;
+  endButton.hidden = true;
+  newButton.hidden = false;
+  typingEl.textContent = "";
+  socket?.stop();
+}
+
+const handlers = {
+  message: (frame) => {
+    if (frame.seq > lastSeq + 1) {
+      // Frames were lost: reconnect asking for everything after the last one we have.
+      socket.restart();
+      return;
+    }
+    if (insertMessage(list, frame)) lastSeq = Math.max(lastSeq, frame.seq);
+    if (frame.sender.kind === "agent") typingEl.textContent = "";
+  },
+  typing: (frame) => {
+    typingEl.textContent = `${frame.sender.name} is typing…`;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => (typingEl.textContent = ""), TYPING_SHOWN_MS);
+  },
+  "chat.accepted": (frame) => showAgent(frame.agent),
+  "chat.ending": (frame) => showEnding(frame.ends_at),
+  "chat.end_cancelled": () => showEnding(null),
+  "chat.ended": () => close("This chat has ended. Thank you for contacting us!"),
+  "chat.missed": () =>
+    close(`Sorry, no one could answer right now. Our team will reply by e-mail${session?.email ? ` to ${session.email}` : ""}.`),
+  error: (frame) => {
+    errorEl.textContent = frame.detail;
+    errorEl.hidden = false;
+  },
+};
+
+function startConversation(state) {
+  form.hidden = true;
+  view.hidden = false;
+  document.getElementById("visitor-title").textContent = state.question || "Chat with us";
+  showAgent(state.agent);
+  showEnding(state.status === "ending" ? state.ends_at : null);
+  socket = new ReconnectingSocket(
+    () => wsUrl(`/ws/visitor/chats/${session.chatId}/?token=${encodeURIComponent(session.token)}&after_seq=${lastSeq}`),
+    {
+      onFrame: (frame) => handlers[frame.type]?.(frame),
+      onState: (socketState) => {
+        if (closed) return;
+        if (socketState === "reconnecting") setState("Reconnecting…");
+        else if (socketState === "refused") close("This chat can no longer be opened.");
+      },
+      onOpen: () => {
+        if (!closed) refreshState();
+      },
+    },
+  );
+  textarea.focus();
+}
+
+async function refreshState() {
+  try {
+    const state = await api("GET", `/api/v1/visitor/chats/${session.chatId}/`, undefined, { "X-Visitor-Token": session.token });
+    if (state.status === "waiting" || state.status === "active" || state.status === "ending") showAgent(state.agent);
+  } catch {
+    /* the socket frames carry the same information */
+  }
+}
+
+function send() {
+  const body = textarea.value.trim();
+  if (!body || closed) return;
+  if (body.length > config.maxMessageChars) {
+    handlers.error({ detail: `Messages can be at most ${config.maxMessageChars} characters.` });
+    return;
+  }
+  if (!socket.send({ type: "message.send", body, client_id: newClientId() })) {
+    handlers.error({ detail: "Not connected: your message was kept, send it again in a moment." });
+    return;
+  }
+  textarea.value = "";
+  errorEl.hidden = true;
+}
+
+composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  send();
+});
+textarea.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    send();
+  }
+});
+textarea.addEventListener("input", () => {
+  const now = Date.now();
+  if (now - lastTypingSent < TYPING_SEND_EVERY_MS || !textarea.value.trim()) return;
+  lastTypingSent = now;
+  socket?.send({ type: "typing" });
+});
+endButton.addEventListener("click", () => socket.send({ type: "chat.end" }));
+newButton.addEventListener("click", () => {
+  sessionStorage.removeItem(STORAGE_KEY);
+  location.reload();
+});
+
+// A reload keeps the chat ------------------------------------------------------------------------
+
+async function resume() {
+  const stored = sessionStorage.getItem(STORAGE_KEY);
+  if (!stored) return;
+  session = JSON.parse(stored);
+  try {
+    const state = await api("GET", `/api/v1/visitor/chats/${session.chatId}/`, undefined, { "X-Visitor-Token": session.token });
+    startConversation(state);
+  } catch {
+    sessionStorage.removeItem(STORAGE_KEY);
+    session = null;
+  }
+}
+
+resume();

@@ -1,0 +1,79 @@
+// DOM helpers. Text from chats is only ever set as text nodes; links are built as elements.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
+const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
+
+// Text with http(s) links made clickable; everything else stays plain text.
+export function linkified(text) {
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    let url = match[0];
+    const trailing = url.match(TRAILING_PUNCTUATION);
+    if (trailing) url = url.slice(0, -trailing[0].length);
+    fragment.append(text.slice(last, match.index));
+    fragment.append(h("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow", text: url }));
+    last = match.index + url.length;
+  }
+  fragment.append(text.slice(last));
+  return fragment;
+}
+
+export function formatTime(iso) {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function formatDateTime(iso) {
+  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function messageItem(frame) {
+  return h(
+    "li",
+    { class: `message ${frame.sender.kind}`, "data-seq": frame.seq },
+    h("div", { class: "message-meta" }, h("strong", { text: frame.sender.name }), " ", h("time", { datetime: frame.created_at, text: formatTime(frame.created_at) })),
+    h("div", { class: "message-body" }, linkified(frame.body)),
+  );
+}
+
+// Insert a message in seq order, once: a re-sent or replayed frame is ignored.
+export function insertMessage(list, frame) {
+  if (list.querySelector(`[data-seq="${frame.seq}"]`)) return false;
+  const item = messageItem(frame);
+  const later = [...list.children].find((li) => Number(li.dataset.seq) > frame.seq);
+  list.insertBefore(item, later || null);
+  const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 120;
+  if (nearBottom || !later) list.scrollTop = list.scrollHeight;
+  return true;
+}
+
+export function newClientId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+// "ends in 1:05" countdown text for a chat.ending frame.
+export function secondsUntil(iso) {
+  return Math.max(0, Math.ceil((new Date(iso).getTime() - Date.now()) / 1000));
+}
+
+export function formatSeconds(total) {
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  return minutes ? `${minutes}:${String(seconds).padStart(2, "0")}` : `${seconds} s`;
+}

@@ -1,0 +1,91 @@
+"""Headless Chromium (Debian's package, driven by the playwright library) against a live Daphne
+server and a real Celery worker."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+PASSWORD = "secret-pass-123"  # tests.factories.UserFactory
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("/usr/bin/chromium is missing: `make test` installs it (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # between browser steps are still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
+FAILURE_SHOTS = Path(__file__).resolve().parents[2] / ".local" / "browser-failures"
+
+
+@pytest.fixture
+def new_page(browser, request):
+    """Pages in separate browser contexts (separate cookies and sessionStorage), failing the
+    test on any JavaScript error or dialog."""
+    contexts, errors = [], []
+
+    def make(viewport=(1280, 800)):
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("dialog", lambda dialog: errors.append(f"unexpected dialog: {dialog.message}"))
+        return page
+
+    yield make
+    for index, context in enumerate(contexts):
+        if getattr(request.node, "call_failed", False):
+            FAILURE_SHOTS.mkdir(parents=True, exist_ok=True)
+            for page in context.pages:
+                page.screenshot(path=FAILURE_SHOTS / f"{request.node.name}-{index}.png")
+        context.close()
+    assert errors == []
+
+
+def sign_in(page, server, agent):
+    page.goto(f"{server.url}/accounts/login/?next=/agent/")
+    page.get_by_label("Username").fill(agent.user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/agent/")
+    page.wait_for_function(
+        "() => !document.getElementById('connection') || document.getElementById('connection').hidden"
+    )
+
+
+def start_visitor_chat(page, server, *, name, email, question, department="Sales"):
+    page.goto(f"{server.url}/chat/")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Question").fill(question)
+    page.get_by_label("Department").select_option(label=department)
+    page.get_by_role("button", name="Start chat").click()
+    page.get_by_text("Waiting for an agent").wait_for()
