@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format screenshots clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(PY) -m helpdesk.devstack run
 
-test: $(STAMP)
+# Browser tests drive Debian's Chromium through the playwright library (never `playwright install`).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m helpdesk.devstack test
@@ -27,6 +31,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Re-take docs/screenshots/*.png from a live server.
+screenshots: $(STAMP) chromium
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m helpdesk.devstack test tests/browser/test_screenshots.py -q
 
 clean:
 	rm -rf $(VENV) .local staticfiles

@@ -177,3 +177,9 @@ def wait_until(predicate, timeout: float = 10, interval: float = 0.02):
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def pytest_collection_modifyitems(items):
+    # Playwright's sync API keeps an event loop running in the main thread for the whole session,
+    # which async tests cannot share: browser tests run last.
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
