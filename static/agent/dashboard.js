@@ -163,7 +163,7 @@ class ChatTab {
   addMessage(frame) {
     if (frame.seq > this.lastSeq + 1) {
       // A gap: some frames never reached us. Fetch them; the stored order is authoritative.
-      this.catchUp();
+      this.catchUpSoon();
     }
     if (insertMessage(this.list, frame)) {
       this.lastSeq = Math.max(this.lastSeq, frame.seq);
@@ -183,10 +183,21 @@ class ChatTab {
     }
   }
 
+  catchUpSoon() {
+    this.catchUp().catch(() => setTimeout(() => this.catchUpSoon(), 2000));
+  }
+
+  // Re-read state and missed messages from the database; retried while the server is unreachable.
   async refresh() {
-    this.chat = await api("GET", `/api/v1/chats/${this.id}/`);
-    this.render();
-    await this.catchUp();
+    try {
+      this.chat = await api("GET", `/api/v1/chats/${this.id}/`);
+      this.render();
+      await this.catchUp();
+    } catch (failure) {
+      console.warn(`chat ${this.id}: refresh failed, retrying`, failure);
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.refresh(), 2000);
+    }
   }
 
   markUnread() {
@@ -264,7 +275,7 @@ function activate(id) {
   emptyEl.hidden = chats.size > 0;
   const tab = chats.get(id);
   if (tab) {
-    showVisitorInfo(tab);
+    reportFailure(showVisitorInfo(tab));
     tab.list.scrollTop = tab.list.scrollHeight;
     if (!tab.composer.hidden) tab.textarea.focus();
   } else {
@@ -322,7 +333,11 @@ async function showVisitorInfo(tab) {
           h(
             "li",
             {},
-            h("button", { type: "button", text: chat.question, onclick: () => openChat(chat.id, { readOnly: true }) }),
+            h("button", {
+              type: "button",
+              text: chat.question,
+              onclick: () => reportFailure(openChat(chat.id, { readOnly: true })),
+            }),
             h("div", { class: "muted", text: `${formatDateTime(chat.started_at)} · ${chat.status}` }),
           ),
         )
@@ -415,7 +430,7 @@ const handlers = {
     const tab = chats.get(frame.chat_id);
     if (!tab) return;
     await tab.refresh();
-    if (activeId === tab.id) showVisitorInfo(tab); // the new transcript ticket joins Recent Tickets
+    if (activeId === tab.id) await showVisitorInfo(tab); // the new transcript ticket joins Recent Tickets
   },
   "agent.status": (frame) => account.update(frame),
   error: (frame) => {
@@ -428,6 +443,11 @@ const handlers = {
   },
 };
 
+// Background work started from events: a failure is logged, never an unhandled rejection.
+function reportFailure(promise) {
+  if (promise && promise.catch) promise.catch((failure) => console.warn(failure));
+}
+
 function updateChat(chatId, changes) {
   const tab = chats.get(chatId);
   if (!tab) return;
@@ -437,7 +457,7 @@ function updateChat(chatId, changes) {
 
 let connectedOnce = false;
 const socket = new ReconnectingSocket(() => wsUrl("/ws/agent/"), {
-  onFrame: (frame) => handlers[frame.type]?.(frame),
+  onFrame: (frame) => reportFailure(handlers[frame.type]?.(frame)),
   onOpen: async () => {
     if (connectedOnce) {
       // Whatever happened while we were away: state changes and messages, from the database.
@@ -462,4 +482,4 @@ document.addEventListener("visibilitychange", () => {
   if (!document.hidden) chats.get(activeId)?.clearUnread();
 });
 
-for (const id of config.openChatIds) openChat(id, { focus: false });
+for (const id of config.openChatIds) reportFailure(openChat(id, { focus: false }));

@@ -1,0 +1,44 @@
+import pytest
+from playwright.sync_api import expect
+
+from chat import services
+from chat.models import Chat, Message
+from tests.browser.conftest import sign_in, start_visitor_chat
+from tests.factories import AgentFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_server_restart_shows_reconnecting_and_loses_nothing(daphne_server, new_page, sales, monkeypatch):
+    alice = AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)
+    agent = new_page()
+    sign_in(agent, daphne_server, alice)
+    visitor = new_page(viewport=(400, 720))
+    start_visitor_chat(visitor, daphne_server, name="Vera", email="vera@example.org", question="Still there?")
+    agent.get_by_role("button", name="Accept").click()
+    visitor.get_by_label("Message").fill("before")
+    visitor.get_by_label("Message").press("Enter")
+    expect(agent.get_by_role("tabpanel").locator(".message")).to_have_count(1)
+
+    daphne_server.stop()
+    expect(agent.get_by_text("Reconnecting…")).to_be_visible()
+    expect(visitor.get_by_text("Reconnecting…")).to_be_visible()
+    # Written while nobody is connected (nothing to publish to): only the database has them.
+    monkeypatch.setattr("helpdesk.events._publish", lambda group, event: None)
+    chat = Chat.objects.get()
+    services.message_post(chat_id=chat.pk, body="while you were away", sender_kind="visitor", sender_name="Vera")
+    services.message_post(
+        chat_id=chat.pk, body="agent reply", sender_kind="agent", sender_name="Alice Agent", agent=alice
+    )
+
+    daphne_server.start()
+    for page in (agent, visitor):
+        expect(page.get_by_text("Reconnecting…")).to_be_hidden(timeout=15_000)
+        conversation = page.locator(".conversation").last
+        expect(conversation.locator(".message")).to_have_count(3)
+        expect(conversation.locator(".message").nth(1)).to_contain_text("while you were away")
+        expect(conversation.locator(".message").nth(2)).to_contain_text("agent reply")
+    visitor.get_by_label("Message").fill("after")
+    visitor.get_by_label("Message").press("Enter")
+    expect(agent.get_by_role("tabpanel").locator(".message")).to_have_count(4)
+    assert Message.objects.count() == 4
