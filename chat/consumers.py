@@ -18,6 +18,7 @@ from chat.models import Chat, Message
 from chat.origins import agent_origin_allowed, visitor_origin_allowed
 from helpdesk.errors import DomainError
 from helpdesk.events import agent_group, chat_group
+from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             await self.send_error("invalid_json", "The frame is not valid JSON.")
             return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
@@ -71,30 +72,34 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         if handler_name is None:
             await self.send_error("unknown_type", f"Unknown frame type {content['type']!r}.")
             return
+        # Echo what identifies the failed frame, so a client can tell which action failed.
+        extra = {key: content[key] for key in ("chat_id", "client_id") if isinstance(content.get(key), (int, str))}
         try:
             await getattr(self, handler_name)(content)
         except DomainError as error:
-            # Echo what identifies the failed frame, so a client can tell which action failed.
-            extra = {key: content[key] for key in ("chat_id", "client_id") if isinstance(content.get(key), (int, str))}
             await self.send_error(error.code, error.detail, for_type=content["type"], **extra)
+        except Exception:
+            # A bug must not cost the client its socket (and its other chats).
+            logger.exception("frame %s failed", content["type"])
+            await self.send_error("internal", "Something went wrong on our side.", for_type=content["type"], **extra)
 
     async def send_error(self, code: str, detail: str, **extra) -> None:
         await self.send_json(frames.error_frame(code, detail, **extra))
 
     @staticmethod
-    def int_field(content: dict, name: str) -> int:
-        value = content.get(name)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise DomainError("invalid", f"'{name}' must be an integer.")
-        return value
+    def id_field(content: dict, name: str) -> int:
+        try:
+            return services.clean_id(content.get(name))
+        except DomainError as error:
+            raise DomainError("invalid", f"'{name}' must be a positive integer.") from error
 
     # Group events ------------------------------------------------------------------------
 
-    async def chat_frame(self, event):
-        await self.send_json(event["frame"])
+    def is_listening_to(self, chat_id: int) -> bool:
+        raise NotImplementedError
 
     async def chat_typing(self, event):
-        if event.get("origin") != self.channel_name:
+        if event.get("origin") != self.channel_name and self.is_listening_to(event["frame"]["chat_id"]):
             await self.send_json(event["frame"])
 
 
@@ -124,23 +129,23 @@ class VisitorConsumer(FrameConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         replay = await database_sync_to_async(_message_replay)(self.chat.pk, after_seq)
-        self.last_seq = after_seq
         for frame in replay:
             await self.send_json(frame)
-            self.last_seq = frame["seq"]
+        self.replayed_up_to = replay[-1]["seq"] if replay else after_seq
         closing = await database_sync_to_async(self._closing_frame)()
         if closing is not None:
             await self.send_json(closing)
 
     def _closing_frame(self) -> dict | None:
         """What a (re)connecting visitor must know beyond messages: a pending or past end."""
-        chat = Chat.objects.select_related("ticket").get(pk=self.chat.pk)
+        chat = Chat.objects.get(pk=self.chat.pk)
         if chat.status == Chat.Status.ENDING:
             return frames.ending_frame(chat)
+        ticket_id = Ticket.objects.filter(source_chat=chat).values_list("pk", flat=True).first()
         if chat.status == Chat.Status.ENDED:
-            return frames.ended_frame(chat, ticket_id=chat.ticket.pk)
+            return frames.ended_frame(chat, ticket_id=ticket_id)
         if chat.status == Chat.Status.MISSED:
-            return frames.missed_frame(chat, ticket_id=chat.ticket.pk)
+            return frames.missed_frame(chat, ticket_id=ticket_id)
         return None
 
     async def disconnect(self, code):
@@ -171,12 +176,13 @@ class VisitorConsumer(FrameConsumer):
     async def on_chat_end(self, content):
         await database_sync_to_async(services.chat_visitor_leave)(chat=self.chat)
 
+    def is_listening_to(self, chat_id: int) -> bool:
+        return chat_id == self.chat.pk
+
     async def chat_frame(self, event):
         frame = event["frame"]
-        if frame["type"] == "message":
-            if frame["seq"] <= self.last_seq:
-                return
-            self.last_seq = frame["seq"]
+        if frame["type"] == "message" and frame["seq"] <= self.replayed_up_to:
+            return  # already sent in the replay
         await self.send_json(frame)
 
     async def chat_closed(self, event):
@@ -207,6 +213,7 @@ class AgentConsumer(FrameConsumer):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.chat_ids: set[int] = set()
+        self.replayed_up_to: dict[int, int] = {}
         await self.channel_layer.group_add(agent_group(self.agent.pk), self.channel_name)
         open_ids, offers = await database_sync_to_async(self._initial_state)()
         for chat_id in open_ids:
@@ -234,11 +241,12 @@ class AgentConsumer(FrameConsumer):
 
     async def leave_chat(self, chat_id: int) -> None:
         self.chat_ids.discard(chat_id)
+        self.replayed_up_to.pop(chat_id, None)
         await self.channel_layer.group_discard(chat_group(chat_id), self.channel_name)
 
     async def on_message_send(self, content):
         message, created = await database_sync_to_async(services.message_post)(
-            chat_id=self.int_field(content, "chat_id"),
+            chat_id=self.id_field(content, "chat_id"),
             body=content.get("body"),
             client_id=content.get("client_id"),
             sender_kind=Message.SenderKind.AGENT,
@@ -249,7 +257,7 @@ class AgentConsumer(FrameConsumer):
             await self.send_json(frames.message_frame(message))
 
     async def on_typing(self, content):
-        chat_id = self.int_field(content, "chat_id")
+        chat_id = self.id_field(content, "chat_id")
         if chat_id not in self.chat_ids:
             raise DomainError("not_allowed", "You do not take part in this chat.")
         frame = {"type": "typing", "chat_id": chat_id, "sender": {"kind": "agent", "name": self.agent.display_name}}
@@ -258,38 +266,51 @@ class AgentConsumer(FrameConsumer):
         )
 
     async def on_chat_accept(self, content):
-        chat_id = self.int_field(content, "chat_id")
-        # Subscribe before accepting so no visitor message after the accept can slip by; the
-        # chat group's chat.accepted frame then reaches this socket directly.
-        already_in = chat_id in self.chat_ids
-        await self.join_chat(chat_id)
-        try:
-            await database_sync_to_async(services.chat_accept)(chat_id=chat_id, agent=self.agent)
-        except DomainError:
-            if not already_in:
-                await self.leave_chat(chat_id)
-            raise
+        # The socket joins the chat only on the chat.joined event the service publishes to
+        # the winner: an agent who may not take the chat never hears a word of it.
+        await database_sync_to_async(services.chat_accept)(chat_id=self.id_field(content, "chat_id"), agent=self.agent)
 
     async def on_chat_end(self, content):
         await database_sync_to_async(services.chat_schedule_end)(
-            chat_id=self.int_field(content, "chat_id"), agent=self.agent, delay_seconds=content.get("delay_seconds", 0)
+            chat_id=self.id_field(content, "chat_id"), agent=self.agent, delay_seconds=content.get("delay_seconds", 0)
         )
 
     async def on_chat_cancel_end(self, content):
         await database_sync_to_async(services.chat_cancel_end)(
-            chat_id=self.int_field(content, "chat_id"), agent=self.agent
+            chat_id=self.id_field(content, "chat_id"), agent=self.agent
         )
 
-    async def chat_joined(self, event):
-        """This agent now takes part in a chat (accepted here or elsewhere)."""
-        if event["chat_id"] in self.chat_ids:
-            return  # already subscribed, and the chat group delivered the frame
-        await self.join_chat(event["chat_id"])
+    def is_listening_to(self, chat_id: int) -> bool:
+        return chat_id in self.chat_ids
+
+    async def agent_frame(self, event):
         await self.send_json(event["frame"])
 
-    async def chat_closed(self, event):
+    async def chat_frame(self, event):
+        chat_id, frame = event["chat_id"], event["frame"]
+        if chat_id not in self.chat_ids:
+            return  # a chat this socket left, or never joined
+        if frame["type"] == "message" and frame["seq"] <= self.replayed_up_to.get(chat_id, 0):
+            return  # already sent in the replay on joining
+        await self.send_json(frame)
+
+    async def chat_joined(self, event):
+        """This agent now takes part in a chat (accepted on this socket or elsewhere): join it,
+        say so, and replay what the visitor wrote while waiting."""
+        chat_id = event["chat_id"]
+        if chat_id in self.chat_ids:
+            return
+        await self.join_chat(chat_id)
         await self.send_json(event["frame"])
-        await self.leave_chat(event["chat_id"])
+        replay = await database_sync_to_async(_message_replay)(chat_id, 0)
+        for frame in replay:
+            await self.send_json(frame)
+        self.replayed_up_to[chat_id] = replay[-1]["seq"] if replay else 0
+
+    async def chat_closed(self, event):
+        if event["chat_id"] in self.chat_ids:
+            await self.send_json(event["frame"])
+            await self.leave_chat(event["chat_id"])
 
 
 def _agent_of(user):

@@ -1,8 +1,17 @@
 """Builders for the frames clients receive (docs/protocol.md). One builder per frame type,
 shared by websockets and REST so the two can never disagree."""
 
+from rest_framework.fields import DateTimeField
+
 from chat.models import Chat, Message
 from helpdesk.models import Agent
+
+_timestamp = DateTimeField()
+
+
+def timestamp(moment) -> str:
+    """Times in frames look exactly as in REST responses (ISO 8601, "Z" for UTC)."""
+    return _timestamp.to_representation(moment)
 
 
 def agent_ref(agent: Agent | None) -> dict | None:
@@ -16,7 +25,7 @@ def message_frame(message: Message) -> dict:
         "seq": message.seq,
         "sender": {"kind": message.sender_kind, "name": message.sender_name},
         "body": message.body,
-        "created_at": message.created_at.isoformat(),
+        "created_at": timestamp(message.created_at),
         "client_id": message.client_id,
     }
 
@@ -28,7 +37,7 @@ def offered_frame(chat: Chat, *, ring: bool) -> dict:
         "visitor": {"name": chat.visitor.name, "email": chat.visitor.email},
         "question": chat.question,
         "department": chat.department.slug if chat.department else None,
-        "started_at": chat.started_at.isoformat(),
+        "started_at": timestamp(chat.started_at),
         "ring": ring,
     }
 
@@ -47,7 +56,7 @@ def accepted_frame(chat: Chat) -> dict:
 
 
 def ending_frame(chat: Chat) -> dict:
-    return {"type": "chat.ending", "chat_id": chat.pk, "ends_at": chat.ends_at.isoformat()}
+    return {"type": "chat.ending", "chat_id": chat.pk, "ends_at": timestamp(chat.ends_at)}
 
 
 def end_cancelled_frame(chat: Chat) -> dict:

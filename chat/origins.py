@@ -35,14 +35,22 @@ def agent_origin_allowed(scope) -> bool:
     origin = _header(scope, b"origin")
     if origin is None:
         return True
-    host, _port = split_domain_port(urlsplit(origin).netloc)
+    try:
+        host, _port = split_domain_port(urlsplit(origin).netloc)
+    except ValueError:  # a malformed Origin is nobody's origin
+        return False
     return bool(host) and validate_host(host, settings.ALLOWED_HOSTS)
 
 
 def visitor_origin_allowed(scope) -> bool:
     """Our own pages, plus the sites listed in WIDGET_ALLOWED_ORIGINS ("*" allows any)."""
     origin = _header(scope, b"origin")
-    if origin is None or _same_origin(origin, scope):
+    if origin is None:
         return True
-    allowed = settings.WIDGET_ALLOWED_ORIGINS
-    return "*" in allowed or _normalised(origin) in {_normalised(item) for item in allowed}
+    try:
+        if _same_origin(origin, scope):
+            return True
+        allowed = settings.WIDGET_ALLOWED_ORIGINS
+        return "*" in allowed or _normalised(origin) in {_normalised(item) for item in allowed}
+    except ValueError:  # a malformed Origin (e.g. a port out of range)
+        return False

@@ -6,14 +6,32 @@ from chat.models import Chat, Message
 from helpdesk.models import Department
 
 
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers and booleans instead of turning them into text, as the
+    websocket does."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class VisitorChatStartSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=150)
+    name = StrictCharField(max_length=150)
     email = serializers.EmailField(max_length=254)
-    question = serializers.CharField(max_length=2000)
-    department = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Department.objects.all(), required=False, allow_null=True
+    question = StrictCharField(max_length=2000)
+    department = StrictCharField(
+        max_length=100, required=False, allow_null=True, allow_blank=True, help_text="A department's slug."
     )
     page_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+
+    def validate_department(self, slug: str | None) -> Department | None:
+        if not slug:
+            return None
+        department = Department.objects.filter(slug=slug).first()
+        if department is None:
+            raise serializers.ValidationError(f"No department {slug!r}.")
+        return department
 
 
 class VisitorChatStartedSerializer(serializers.Serializer):
@@ -115,12 +133,13 @@ class MessageSerializer(serializers.ModelSerializer):
 class MessagePostSerializer(serializers.Serializer):
     # Length and emptiness are domain rules (services.clean_body) so that REST and websocket
     # give the same codes; here only the shape is checked.
-    body = serializers.CharField(trim_whitespace=False, allow_blank=True)
-    client_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    body = StrictCharField(trim_whitespace=False, allow_blank=True)
+    client_id = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
 
 
 class ChatEndSerializer(serializers.Serializer):
-    delay_seconds = serializers.IntegerField(min_value=0, max_value=settings.CHAT_MAX_END_DELAY_SECONDS, default=0)
+    # Required: an empty body must not end a chat by accident.
+    delay_seconds = serializers.IntegerField(min_value=0, max_value=settings.CHAT_MAX_END_DELAY_SECONDS)
 
 
 class ChatListQuerySerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Every change of a chat's state. Each function runs in one transaction and publishes what
 changed to the channel layer only after it commits."""
 
+import logging
 import secrets
 from datetime import datetime, timedelta
 
@@ -12,21 +13,49 @@ from chat import frames, selectors
 from chat.models import Chat, ChatParticipant, Message, Visitor
 from chat.visitor_info import VisitorFacts
 from helpdesk.errors import DomainError
-from helpdesk.events import agent_group, chat_group, publish_on_commit
+from helpdesk.events import publish_to_agent, publish_to_chat
 from helpdesk.models import Agent, Department
 from tickets.models import Ticket
 from tickets.services import ticket_create_from_chat
 
 CLIENT_ID_MAX_CHARS = 64
-
-
-def _frame_event(frame: dict) -> dict:
-    """A group event whose handler forwards `frame` to the client as it is."""
-    return {"type": "chat.frame", "frame": frame}
+MAX_ID = 2**63 - 1
+# Countdown timers may fire a hair early; a deadline this close counts as reached.
+TIMER_TOLERANCE = timedelta(milliseconds=500)
+logger = logging.getLogger(__name__)
 
 
 def _schedule_on_commit(task, *args, eta: datetime) -> None:
-    transaction.on_commit(lambda: task.apply_async(args=args, eta=eta))
+    """The countdown task is only the fast path: if the broker is down the periodic sweep
+    still finds the deadline in the database, so a failure here must not fail the request."""
+
+    def schedule():
+        try:
+            task.apply_async(args=args, eta=eta)
+        except Exception:
+            logger.exception("could not schedule %s%s; the sweep will run it", task.name, args)
+
+    transaction.on_commit(schedule)
+
+
+def clean_id(value) -> int:
+    """A positive database id; anything else (bools, strings, out of range) is refused."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        raise DomainError("invalid", "Ids are positive integers.")
+    return value
+
+
+def clean_text(value, *, field: str) -> str:
+    """Text the database can store: a string without NUL characters or lone surrogates."""
+    if not isinstance(value, str):
+        raise DomainError("invalid", f"{field} must be a string.")
+    if "\x00" in value:
+        raise DomainError("invalid", f"{field} must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise DomainError("invalid", f"{field} is not valid Unicode text.") from error
+    return value
 
 
 # Start and offer ---------------------------------------------------------------------------
@@ -50,17 +79,21 @@ def chat_start(
     now = timezone.now()
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        visitor = Visitor.objects.filter(email__iexact=email).order_by("-last_seen_at").first()
-        if visitor is None:
-            visitor = Visitor(email=email, first_seen_at=now)
-        visitor.name = name
-        visitor.ip_address = facts.ip_address
-        visitor.user_agent = facts.user_agent
-        visitor.browser = facts.browser
-        visitor.operating_system = facts.operating_system
-        visitor.location = facts.location
-        visitor.last_seen_at = now
-        visitor.save()
+        # One Visitor row per chat: nobody signs in, so a chat started with someone's e-mail
+        # address must not rewrite the name and facts of that person's other chats. Earlier
+        # visits are found by e-mail (Recent Chats); first_seen carries over.
+        earlier = Visitor.objects.filter(email__iexact=email).order_by("first_seen_at").first()
+        visitor = Visitor.objects.create(
+            name=name,
+            email=email,
+            ip_address=facts.ip_address,
+            user_agent=facts.user_agent,
+            browser=facts.browser,
+            operating_system=facts.operating_system,
+            location=facts.location,
+            first_seen_at=earlier.first_seen_at if earlier else now,
+            last_seen_at=now,
+        )
         chat = Chat.objects.create(
             visitor=visitor,
             department=department,
@@ -71,7 +104,7 @@ def chat_start(
             missed_deadline=now + timedelta(seconds=settings.CHAT_MISSED_AFTER_SECONDS),
         )
         for agent in selectors.agents_to_offer(department):
-            publish_on_commit(agent_group(agent.pk), _frame_event(frames.offered_frame(chat, ring=agent.ringer)))
+            publish_to_agent(agent.pk, frames.offered_frame(chat, ring=agent.ringer))
         _schedule_on_commit(chat_miss_when_due, chat.pk, eta=chat.missed_deadline)
     return chat, token
 
@@ -94,10 +127,13 @@ def chat_for_visitor(*, chat_id: int, token: str) -> Chat:
 def chat_accept(*, chat_id: int, agent: Agent) -> Chat:
     """The agent takes a waiting chat. Of agents accepting at once exactly one wins: the
     status change is a single conditional UPDATE, so the database picks the winner."""
-    if not agent.chat_enabled:
-        raise DomainError("not_allowed", "You are not enabled for chat.")
     chat = selectors.access_chat(agent=agent, chat_id=chat_id)
     with transaction.atomic():
+        # Locking the agent serialises one agent's accepts, so the limit holds under
+        # concurrency, and reads their current settings rather than a caller's stale copy.
+        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        if not agent.chat_enabled:
+            raise DomainError("not_allowed", "You are not enabled for chat.")
         if selectors.open_chat_count(agent) >= agent.max_concurrent_chats:
             raise DomainError("chat_limit_reached", "You already have as many chats as your limit allows.")
         now = timezone.now()
@@ -113,12 +149,12 @@ def chat_accept(*, chat_id: int, agent: Agent) -> Chat:
         chat.refresh_from_db()
         ChatParticipant.objects.create(chat=chat, agent=agent, joined_at=now)
         accepted = frames.accepted_frame(chat)
-        publish_on_commit(chat_group(chat.pk), _frame_event(accepted))
-        # The winner's socket joins the chat's group on this event.
-        publish_on_commit(agent_group(agent.pk), {"type": "chat.joined", "chat_id": chat.pk, "frame": accepted})
-        withdrawn = _frame_event(frames.offer_withdrawn_frame(chat, reason="accepted"))
+        publish_to_chat(chat.pk, accepted)
+        # The winner's sockets join the chat on this event.
+        publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
+        withdrawn = frames.offer_withdrawn_frame(chat, reason="accepted")
         for other_id in selectors.agents_offered_chat(chat).exclude(pk=agent.pk).values_list("pk", flat=True):
-            publish_on_commit(agent_group(other_id), withdrawn)
+            publish_to_agent(other_id, withdrawn)
     return chat
 
 
@@ -126,9 +162,7 @@ def chat_accept(*, chat_id: int, agent: Agent) -> Chat:
 
 
 def clean_body(body) -> str:
-    if not isinstance(body, str):
-        raise DomainError("invalid", "body must be a string.")
-    body = body.strip()
+    body = clean_text(body, field="body").strip()
     if not body:
         raise DomainError("invalid", "The message is empty.")
     if len(body) > settings.CHAT_MAX_MESSAGE_CHARS:
@@ -141,8 +175,9 @@ def clean_body(body) -> str:
 def clean_client_id(client_id) -> str | None:
     if client_id is None or client_id == "":
         return None
-    if not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX_CHARS:
-        raise DomainError("invalid", f"client_id must be a string of at most {CLIENT_ID_MAX_CHARS} characters.")
+    client_id = clean_text(client_id, field="client_id")
+    if len(client_id) > CLIENT_ID_MAX_CHARS:
+        raise DomainError("invalid", f"client_id must be at most {CLIENT_ID_MAX_CHARS} characters.")
     return client_id
 
 
@@ -168,8 +203,12 @@ def message_post(
     The hot path: one UPDATE ... RETURNING that takes the next sequence number (and row-locks
     the chat, so concurrent posts to one chat serialise), one INSERT, one publish. The UPDATE
     also checks that the chat is open and the agent takes part; only when it matches nothing
-    do we spend a query on finding out why. A repeated client_id returns the stored message.
+    do we spend a query on finding out why.
+
+    A repeated client_id from the same sender returns the stored message (also after the chat
+    closed); the same client_id from someone else in the chat is a conflict.
     """
+    chat_id = clean_id(chat_id)
     body = clean_body(body)
     client_id = clean_client_id(client_id)
     try:
@@ -181,6 +220,9 @@ def message_post(
                     cursor.execute(_NEXT_SEQ_FOR_AGENT, [chat_id, chat_id, agent.pk])
                 row = cursor.fetchone()
             if row is None:
+                resent = _resent_message(chat_id, client_id, sender_kind, agent)
+                if resent is not None:
+                    return resent, False
                 raise _why_not_postable(chat_id=chat_id, agent=agent)
             message = Message.objects.create(
                 chat_id=chat_id,
@@ -192,17 +234,30 @@ def message_post(
                 client_id=client_id,
                 created_at=timezone.now(),
             )
-            publish_on_commit(chat_group(chat_id), _frame_event(frames.message_frame(message)))
+            publish_to_chat(chat_id, frames.message_frame(message))
             return message, True
     except IntegrityError:
         # The whole transaction rolled back, sequence number included.
-        existing = Message.objects.filter(chat_id=chat_id, client_id=client_id).first() if client_id else None
-        if existing is None:
+        resent = _resent_message(chat_id, client_id, sender_kind, agent)
+        if resent is None:
             raise
-        return existing, False
+        return resent, False
+
+
+def _resent_message(chat_id: int, client_id: str | None, sender_kind: str, agent: Agent | None) -> Message | None:
+    if client_id is None:
+        return None
+    existing = Message.objects.filter(chat_id=chat_id, client_id=client_id).first()
+    if existing is None:
+        return None
+    if existing.sender_kind != sender_kind or existing.sender_agent_id != (agent.pk if agent else None):
+        raise DomainError("conflict", "This client_id was already used by someone else in this chat.")
+    return existing
 
 
 def _why_not_postable(*, chat_id: int, agent: Agent | None) -> DomainError:
+    if agent is not None and not selectors.chats_visible_to(agent).filter(pk=chat_id).exists():
+        return DomainError("not_found", "No such chat.")
     chat = Chat.objects.filter(pk=chat_id).only("status").first()
     if chat is None:
         return DomainError("not_found", "No such chat.")
@@ -211,12 +266,6 @@ def _why_not_postable(*, chat_id: int, agent: Agent | None) -> DomainError:
     if agent is not None and chat.status == Chat.Status.WAITING:
         return DomainError("not_allowed", "Accept the chat before writing in it.")
     return DomainError("not_allowed", "You do not take part in this chat.")
-
-
-def system_message_post(*, chat: Chat, body: str) -> Message:
-    """A line in the conversation written by the system (e.g. "Transferred from A to B")."""
-    message, _ = message_post(chat_id=chat.pk, body=body, sender_kind=Message.SenderKind.SYSTEM, sender_name="System")
-    return message
 
 
 # Ending ------------------------------------------------------------------------------------
@@ -249,6 +298,7 @@ def chat_schedule_end(*, chat_id: int, agent: Agent, delay_seconds) -> Chat:
     from chat.tasks import chat_end_when_due
 
     delay_seconds = clean_delay(delay_seconds)
+    chat_id = clean_id(chat_id)
     selectors.access_chat(agent=agent, chat_id=chat_id)
     if delay_seconds == 0:
         return chat_end(chat_id=chat_id, agent=agent)
@@ -260,12 +310,13 @@ def chat_schedule_end(*, chat_id: int, agent: Agent, delay_seconds) -> Chat:
         chat.status = Chat.Status.ENDING
         chat.ends_at = timezone.now() + timedelta(seconds=delay_seconds)
         chat.save(update_fields=["status", "ends_at"])
-        publish_on_commit(chat_group(chat.pk), _frame_event(frames.ending_frame(chat)))
+        publish_to_chat(chat.pk, frames.ending_frame(chat))
         _schedule_on_commit(chat_end_when_due, chat.pk, chat.ends_at.isoformat(), eta=chat.ends_at)
     return chat
 
 
 def chat_cancel_end(*, chat_id: int, agent: Agent) -> Chat:
+    chat_id = clean_id(chat_id)
     selectors.access_chat(agent=agent, chat_id=chat_id)
     with transaction.atomic():
         chat = _lock_chat(chat_id)
@@ -277,7 +328,7 @@ def chat_cancel_end(*, chat_id: int, agent: Agent) -> Chat:
         chat.status = Chat.Status.ACTIVE
         chat.ends_at = None
         chat.save(update_fields=["status", "ends_at"])
-        publish_on_commit(chat_group(chat.pk), _frame_event(frames.end_cancelled_frame(chat)))
+        publish_to_chat(chat.pk, frames.end_cancelled_frame(chat))
     return chat
 
 
@@ -304,23 +355,29 @@ def _close(chat: Chat) -> Chat:
     chat.ends_at = None
     chat.save(update_fields=["status", "ended_at", "ends_at"])
     ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.CHAT_TRANSCRIPT)
+    agents = list(Agent.objects.filter(chatparticipant__chat=chat, chatparticipant__left_at__isnull=True))
     ChatParticipant.objects.filter(chat=chat, left_at__isnull=True).update(left_at=chat.ended_at)
-    publish_on_commit(
-        chat_group(chat.pk),
-        {"type": "chat.closed", "chat_id": chat.pk, "frame": frames.ended_frame(chat, ticket_id=ticket.pk)},
-    )
+    publish_to_chat(chat.pk, frames.ended_frame(chat, ticket_id=ticket.pk), event="chat.closed")
+    for agent in agents:  # each now has room for another chat: offer what is waiting
+        offers_publish_for_agent(agent=agent)
     return chat
 
 
 def chat_end_when_due(*, chat_id: int, scheduled_for: datetime | None = None) -> Chat | None:
     """Run a scheduled end if it is still scheduled and due. Safe to run any number of times:
-    after a cancel, a manual end or a reschedule to a later moment it changes nothing."""
+    after a cancel, a manual end or a reschedule to another moment it changes nothing.
+
+    `scheduled_for` is the `ends_at` a countdown task was created for: that task may end the
+    chat even if its timer fired a few milliseconds early, but only while `ends_at` is still
+    its own (a reschedule, even a few milliseconds later, belongs to the newer task). The
+    sweep passes nothing and ends what is overdue.
+    """
     with transaction.atomic():
         chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
         if chat is None or chat.status != Chat.Status.ENDING:
             return None
-        due = chat.ends_at <= timezone.now() or (scheduled_for is not None and chat.ends_at == scheduled_for)
-        if not due:
+        own_moment = scheduled_for is not None and chat.ends_at == scheduled_for
+        if not own_moment and chat.ends_at > timezone.now():
             return None
         return _close(chat)
 
@@ -338,11 +395,10 @@ def chat_mark_missed_when_due(*, chat_id: int) -> Chat | None:
     Safe to run any number of times."""
     with transaction.atomic():
         chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
-        # Countdown timers may fire a hair early; a second is far below any real deadline.
         if (
             chat is None
             or chat.status != Chat.Status.WAITING
-            or chat.missed_deadline > timezone.now() + timedelta(seconds=1)
+            or chat.missed_deadline > timezone.now() + TIMER_TOLERANCE
         ):
             return None
         return _mark_missed(chat)
@@ -354,13 +410,10 @@ def _mark_missed(chat: Chat) -> Chat:
     chat.ended_at = timezone.now()
     chat.save(update_fields=["status", "ended_at"])
     ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.MISSED_CHAT)
-    publish_on_commit(
-        chat_group(chat.pk),
-        {"type": "chat.closed", "chat_id": chat.pk, "frame": frames.missed_frame(chat, ticket_id=ticket.pk)},
-    )
-    withdrawn = _frame_event(frames.offer_withdrawn_frame(chat, reason="missed"))
+    publish_to_chat(chat.pk, frames.missed_frame(chat, ticket_id=ticket.pk), event="chat.closed")
+    withdrawn = frames.offer_withdrawn_frame(chat, reason="missed")
     for agent_id in selectors.agents_offered_chat(chat).values_list("pk", flat=True):
-        publish_on_commit(agent_group(agent_id), withdrawn)
+        publish_to_agent(agent_id, withdrawn)
     return chat
 
 
@@ -373,4 +426,4 @@ def offers_publish_for_agent(*, agent: Agent, withdraw: bool = False) -> None:
             if withdraw
             else frames.offered_frame(chat, ring=agent.ringer)
         )
-        publish_on_commit(agent_group(agent.pk), _frame_event(frame))
+        publish_to_agent(agent.pk, frame)

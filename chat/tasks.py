@@ -9,7 +9,8 @@ from chat import selectors, services
 
 @shared_task(acks_late=True)
 def chat_end_when_due(chat_id: int, scheduled_for: str | None = None) -> None:
-    services.chat_end_when_due(chat_id=chat_id, scheduled_for=parse_datetime(scheduled_for) if scheduled_for else None)
+    moment = parse_datetime(scheduled_for) if scheduled_for else None
+    services.chat_end_when_due(chat_id=chat_id, scheduled_for=moment)
 
 
 @shared_task(acks_late=True)

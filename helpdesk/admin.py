@@ -15,3 +15,6 @@ class AgentAdmin(admin.ModelAdmin):
     list_filter = ["chat_enabled", "chat_status", "departments"]
     search_fields = ["display_name", "user__username", "user__email"]
     filter_horizontal = ["departments"]
+    # Chat status and ringer are the agent's own, changed through agent_update_chat_settings
+    # (which also sends or withdraws offers); the admin shows them only.
+    readonly_fields = ["chat_status", "ringer"]

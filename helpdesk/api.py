@@ -34,6 +34,7 @@ class AgentMeView(APIView):
 class DepartmentListView(ListAPIView):
     """Departments a visitor can pick in the pre-chat form."""
 
+    authentication_classes = []  # public: a stale credential must not turn it into a 401
     permission_classes = [AllowAny]
     serializer_class = DepartmentSerializer
     queryset = Department.objects.all()

@@ -1,6 +1,7 @@
 """One error shape for the whole API: {"code", "detail"} (plus field errors on 400)."""
 
-from rest_framework import exceptions, status
+from django.http import JsonResponse
+from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -44,3 +45,18 @@ def _first_message(fields: dict) -> str:
             return f"{name}: invalid."
         return f"{name}: {message}" if name != "non_field_errors" else str(message)
     return "Invalid input."
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, but a pathologically nested body is a parse error, not a crash."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise exceptions.ParseError("JSON nested too deeply.") from error
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer in the API's error shape, not Django's HTML page."""
+    return JsonResponse({"code": "not_found", "detail": "No such API endpoint."}, status=404)

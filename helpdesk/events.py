@@ -1,4 +1,9 @@
-"""Publishing to the channel layer, always after the surrounding transaction commits."""
+"""Publishing to the channel layer, always after the surrounding transaction commits.
+
+Two kinds of groups: `chat.<id>` (the visitor's socket and the sockets of agents taking part)
+and `agent.<id>` (all sockets of one agent: offers, settings, joins). Group events carry the
+frame a client receives; the consumers' handlers only forward it.
+"""
 
 import logging
 
@@ -17,11 +22,20 @@ def chat_group(chat_id: int) -> str:
     return f"chat.{chat_id}"
 
 
-def publish_on_commit(group: str, event: dict) -> None:
-    """Send `event` to `group` once the current transaction commits (at once outside one).
+def publish_to_chat(chat_id: int, frame: dict, *, event: str = "chat.frame") -> None:
+    """After commit, `frame` reaches everyone in the chat. `event` names the consumer handler:
+    "chat.frame" forwards, "chat.closed" forwards and leaves the chat."""
+    publish_on_commit(chat_group(chat_id), {"type": event, "chat_id": chat_id, "frame": frame})
 
-    `event["type"]` is the consumer handler's name (dot-named, e.g. "chat.message").
-    """
+
+def publish_to_agent(agent_id: int, frame: dict, *, event: str = "agent.frame", **extra) -> None:
+    """After commit, `frame` reaches every socket of one agent. "chat.joined" also subscribes
+    those sockets to the chat named by `chat_id`."""
+    publish_on_commit(agent_group(agent_id), {"type": event, "frame": frame, **extra})
+
+
+def publish_on_commit(group: str, event: dict) -> None:
+    """Send `event` to `group` once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: _publish(group, event))
 
 

@@ -5,7 +5,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from helpdesk.errors import DomainError
-from helpdesk.events import agent_group, publish_on_commit
+from helpdesk.events import publish_to_agent
 from helpdesk.models import Agent, Department
 
 
@@ -58,13 +58,7 @@ def agent_update_chat_settings(*, agent: Agent, chat_status: str | None = None, 
         if ringer is not None:
             agent.ringer = ringer
         agent.save(update_fields=["chat_status", "ringer"])
-        publish_on_commit(
-            agent_group(agent.pk),
-            {
-                "type": "chat.frame",
-                "frame": {"type": "agent.status", "chat_status": agent.chat_status, "ringer": agent.ringer},
-            },
-        )
+        publish_to_agent(agent.pk, {"type": "agent.status", "chat_status": agent.chat_status, "ringer": agent.ringer})
         if went_online or went_offline:
             offers_publish_for_agent(agent=agent, withdraw=went_offline)
     return agent

@@ -1,10 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from chat import views as chat_views
 from helpdesk import api
+from helpdesk.api_errors import api_not_found
 from tickets import views as ticket_views
 
 api_v1 = [
@@ -12,6 +13,7 @@ api_v1 = [
     path("departments/", api.DepartmentListView.as_view(), name="department-list"),
     path("", include("chat.urls")),
     path("", include("tickets.urls")),
+    re_path(r"^.*$", api_not_found),
 ]
 
 urlpatterns = [

@@ -11,6 +11,8 @@ from rest_framework.authtoken.models import Token
 
 @database_sync_to_async
 def _user_for_token(key: str):
+    if not (key.isascii() and key.isalnum() and len(key) <= Token._meta.get_field("key").max_length):
+        return AnonymousUser()  # not a token we could have issued
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token.user.is_active:
         return AnonymousUser()
