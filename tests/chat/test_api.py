@@ -149,3 +149,39 @@ def test_visitor_reads_own_chat_state_with_token(sales, agent):
     assert response.status_code == 200
     assert response.json()["agent"] == {"name": "Alice"} and response.json()["status"] == "active"
     assert APIClient().get(f"/api/v1/visitor/chats/{chat.pk}/?token=bad").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"department": "\x00"}, "department"), ({"name": 42}, "name"), ({"question": "a\x00b"}, "question")],
+)
+def test_hostile_start_input_is_400(sales, change, field):
+    response = APIClient().post("/api/v1/visitor/chats/", {**START, **change}, format="json")
+    assert response.status_code == 400 and field in response.json()
+    assert not Chat.objects.exists()
+
+
+def test_deeply_nested_json_is_a_parse_error(api, agent):
+    chat = accepted_chat(agent=agent)
+    response = api.post(f"/api/v1/chats/{chat.pk}/messages/", "[" * 100_000, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid_json"
+
+
+def test_message_body_must_be_text_and_end_needs_a_delay(api, agent):
+    chat = accepted_chat(agent=agent)
+    response = api.post(f"/api/v1/chats/{chat.pk}/messages/", {"body": 42}, format="json")
+    assert response.status_code == 400 and "body" in response.json()
+    response = api.post(f"/api/v1/chats/{chat.pk}/end/", {}, format="json")
+    assert response.status_code == 400 and "delay_seconds" in response.json()
+    chat.refresh_from_db()
+    assert chat.status == "active" and not Message.objects.exists()
+
+
+def test_unknown_api_path_is_a_json_404(api):
+    response = api.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_departments_are_public_even_with_a_stale_token(sales):
+    response = APIClient().get("/api/v1/departments/", HTTP_AUTHORIZATION="Token stale")
+    assert response.status_code == 200 and response.json()[0]["slug"] == "sales"

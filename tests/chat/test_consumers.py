@@ -142,9 +142,24 @@ async def test_agent_cannot_write_in_someone_elses_chat(active_chat, other_agent
     await intruder.send_json_to({"type": "message.send", "chat_id": "7", "body": "hi"})
     assert (await receive_type(intruder, "error"))["code"] == "invalid"
     await intruder.send_json_to({"type": "chat.end", "chat_id": active_chat.pk, "delay_seconds": 0})
-    assert (await receive_type(intruder, "error"))["code"] in {"not_found", "not_allowed"}
+    assert (await receive_type(intruder, "error"))["code"] == "not_allowed"
     assert await count_messages(active_chat) == 0
     await intruder.disconnect()
+
+
+async def test_chat_of_another_department_is_not_found(support, agent):
+    foreign = await database_sync_to_async(ChatFactory)(department=support, status=Chat.Status.ACTIVE)
+    socket = await agent_socket(agent)
+    for frame in (
+        {"type": "message.send", "chat_id": foreign.pk, "body": "hi"},
+        {"type": "chat.accept", "chat_id": foreign.pk},
+        {"type": "chat.end", "chat_id": foreign.pk, "delay_seconds": 5},
+        {"type": "chat.cancel_end", "chat_id": foreign.pk},
+    ):
+        await socket.send_json_to(frame)
+        assert (await receive_type(socket, "error"))["code"] == "not_found", frame
+    assert await count_messages(foreign) == 0
+    await socket.disconnect()
 
 
 async def test_end_delay_out_of_range_is_an_error(active_chat, agent):
@@ -268,17 +283,20 @@ async def test_visitor_ending_a_waiting_chat_makes_it_missed(sales, agent):
     await visitor.disconnect()
 
 
-async def test_offline_agent_gets_no_offer_and_going_online_brings_waiting_chats(sales):
+async def test_offline_agent_gets_no_offer_and_going_online_brings_waiting_chats(sales, agent):
     from helpdesk.services import agent_update_chat_settings
 
     offline = await database_sync_to_async(AgentFactory)(departments=[sales], chat_status="offline")
-    socket = await agent_socket(offline)
-    chat = await database_sync_to_async(ChatFactory)(department=sales)
-    await database_sync_to_async(services.offers_publish_for_agent)(agent=offline)  # nothing while Offline
-    await assert_silent(socket)
+    socket, online_socket = await agent_socket(offline), await agent_socket(agent)
+    chat, _ = await database_sync_to_async(services.chat_start)(
+        name="Vera", email="vera@example.org", question="Hi?", department=sales, facts=_facts()
+    )
+    assert (await receive_type(online_socket, "chat.offered"))["chat_id"] == chat.pk
+    await assert_silent(socket)  # offered to the Online agent at the same moment, not to this one
     await database_sync_to_async(agent_update_chat_settings)(agent=offline, chat_status="online")
     assert (await receive_type(socket, "chat.offered"))["chat_id"] == chat.pk
     await socket.disconnect()
+    await online_socket.disconnect()
 
 
 def _facts():

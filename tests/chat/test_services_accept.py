@@ -7,6 +7,7 @@ from chat import services
 from chat.models import Chat, ChatParticipant
 from helpdesk.errors import DomainError
 from helpdesk.events import agent_group, chat_group
+from helpdesk.models import Agent
 from tests.conftest import frames_to
 from tests.factories import AgentFactory, ChatFactory
 
@@ -102,3 +103,54 @@ def test_agents_accepting_at_once_have_exactly_one_winner(sales):
     chat.refresh_from_db()
     assert chat.owner_id == winners[0]
     assert list(ChatParticipant.objects.filter(chat=chat).values_list("agent_id", flat=True)) == winners
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_accepts_by_one_agent_respect_the_limit(sales):
+    """One agent (limit 1) accepting eight different chats at once gets exactly one."""
+    busy = AgentFactory(departments=[sales], max_concurrent_chats=1)
+    chats = [ChatFactory(department=sales) for _ in range(8)]
+    barrier = threading.Barrier(len(chats))
+    outcomes = []
+
+    def accept(chat):
+        try:
+            barrier.wait()
+            services.chat_accept(chat_id=chat.pk, agent=busy)
+            outcomes.append("won")
+        except DomainError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(chat,)) for chat in chats]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["chat_limit_reached"] * 7 + ["won"]
+    assert ChatParticipant.objects.filter(agent=busy).count() == 1
+
+
+@pytest.mark.django_db
+def test_accept_reads_the_agents_current_settings(sales):
+    agent = AgentFactory(departments=[sales])
+    stale_copy = Agent.objects.get(pk=agent.pk)
+    Agent.objects.filter(pk=agent.pk).update(chat_enabled=False)  # a manager disabled them
+    with pytest.raises(DomainError) as error:
+        services.chat_accept(chat_id=ChatFactory(department=sales).pk, agent=stale_copy)
+    assert error.value.code == "not_allowed"
+
+
+@pytest.mark.django_db
+def test_ending_a_chat_offers_waiting_chats_to_the_agent_who_has_room_again(
+    sales, published, django_capture_on_commit_callbacks
+):
+    busy = AgentFactory(departments=[sales], max_concurrent_chats=1)
+    current = ChatFactory(department=sales)
+    services.chat_accept(chat_id=current.pk, agent=busy)
+    waiting = ChatFactory(department=sales)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.chat_end(chat_id=current.pk, agent=busy)
+    offers = [f for f in frames_to(published, agent_group(busy.pk)) if f["type"] == "chat.offered"]
+    assert [f["chat_id"] for f in offers] == [waiting.pk]

@@ -131,3 +131,32 @@ def test_concurrent_posts_get_distinct_consecutive_numbers(agent):
     for thread in threads:
         thread.join(30)
     assert sorted(Message.objects.filter(chat=chat).values_list("seq", flat=True)) == list(range(1, 41))
+
+
+@pytest.mark.django_db
+def test_someone_elses_client_id_is_a_conflict(agent):
+    chat = accepted_chat(agent=agent)
+    visitor_post(chat, "from the visitor", client_id="same")
+    with pytest.raises(DomainError) as error:
+        agent_post(chat, agent, "from the agent", client_id="same")
+    assert error.value.code == "conflict"
+    assert message_count(chat) == 1
+
+
+@pytest.mark.django_db
+def test_resend_after_the_chat_closed_returns_the_stored_message(agent):
+    chat = accepted_chat(agent=agent)
+    original, _ = visitor_post(chat, "last words", client_id="bye")
+    services.chat_end(chat_id=chat.pk, agent=agent)
+    again, created = visitor_post(chat, "last words", client_id="bye")
+    assert (again.pk, created) == (original.pk, False)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["nul\x00byte", "lone \ud800 surrogate"])
+def test_text_the_database_cannot_store_is_invalid(agent, body):
+    chat = accepted_chat(agent=agent)
+    with pytest.raises(DomainError) as error:
+        visitor_post(chat, body)
+    assert error.value.code == "invalid"
+    assert message_count(chat) == 0

@@ -35,12 +35,16 @@ def test_end_after_three_seconds_fires_on_time_and_writes_one_ticket(celery_work
 
 def test_cancelled_end_keeps_the_chat_active(celery_worker, agent):
     chat = accepted_chat(agent=agent)
-    ends_at = services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=1).ends_at
+    control = accepted_chat(agent=agent)  # scheduled alike and not cancelled: proves the worker ran
+    services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=1)
+    services.chat_schedule_end(chat_id=control.pk, agent=agent, delay_seconds=1)
     services.chat_cancel_end(chat_id=chat.pk, agent=agent)
-    # Past the old moment plus a sweep interval: both the countdown and the sweep have run.
-    wait_until(lambda: timezone.now() > ends_at + timedelta(seconds=1.5), timeout=5)
+    wait_until(lambda: status_of(control) == Chat.Status.ENDED, timeout=5)
+    # One more sweep interval for the sweep to have had its chance too.
+    deadline = timezone.now() + timedelta(seconds=1.5)
+    wait_until(lambda: timezone.now() > deadline, timeout=5)
     assert status_of(chat) == Chat.Status.ACTIVE
-    assert not Ticket.objects.exists()
+    assert not Ticket.objects.filter(source_chat=chat).exists()
 
 
 def test_chat_nobody_accepts_becomes_a_missed_chats_ticket(celery_worker, sales, settings):
