@@ -478,6 +478,15 @@ const account = setupAccountMenu(me, {
   },
 });
 
+// A click anywhere else closes an open End Session menu.
+document.addEventListener("click", (event) => {
+  for (const tab of chats.values()) {
+    if (!tab.endMenu.hidden && !tab.endMenu.contains(event.target) && !tab.endButton.contains(event.target)) {
+      tab.toggleEndMenu(false);
+    }
+  }
+});
+
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden) chats.get(activeId)?.clearUnread();
 });

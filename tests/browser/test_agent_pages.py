@@ -118,3 +118,19 @@ def test_reload_keeps_the_visitors_chat(daphne_server, new_page, sales):
     agent.get_by_role("tabpanel").get_by_label("Message").fill("after your reload")
     agent.get_by_role("tabpanel").get_by_label("Message").press("Enter")
     expect(visitor.locator(".message")).to_have_count(2)
+
+
+def test_popup_disappears_with_a_note_when_another_agent_accepts_first(daphne_server, new_page, sales):
+    alice = AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)
+    bob = AgentFactory(display_name="Bob Agent", departments=[sales], ringer=False)
+    alice_page, bob_page = new_page(), new_page()
+    sign_in(alice_page, daphne_server, alice)
+    sign_in(bob_page, daphne_server, bob)
+    start_visitor_chat(new_page(), daphne_server, name="Vera", email="vera@example.org", question="Who's first?")
+    bob_popup = bob_page.get_by_role("region", name="New chat from Vera")
+    expect(bob_popup).to_be_visible()
+    alice_page.get_by_role("region", name="New chat from Vera").get_by_role("button", name="Accept").click()
+    expect(bob_popup).to_contain_text("Accepted by Alice Agent")
+    expect(bob_popup.get_by_role("button", name="Accept")).to_be_hidden()
+    expect(bob_popup).to_have_count(0, timeout=6000)
+    expect(bob_page.get_by_role("tab")).to_have_count(0)
