@@ -59,6 +59,7 @@ class VisitorSerializer(serializers.Serializer):
 
 class ChatSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
     visitor = VisitorSerializer(read_only=True)
     owner = AgentRefSerializer(read_only=True, allow_null=True)
     participants = AgentRefSerializer(many=True, read_only=True)
@@ -71,6 +72,7 @@ class ChatSerializer(serializers.ModelSerializer):
             "status",
             "question",
             "department",
+            "department_name",
             "page_url",
             "visitor",
             "owner",

@@ -21,7 +21,10 @@ _CODES = {
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"code": exc.code, "detail": exc.detail}, status=exc.http_status)
+        body = {"code": exc.code, "detail": exc.detail}
+        if exc.field:
+            body[exc.field] = [exc.detail]
+        return Response(body, status=exc.http_status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -12,14 +12,17 @@ class DomainError(Exception):
         "already_accepted": 409,
         "chat_closed": 409,
         "conflict": 409,
+        "duplicate": 409,
+        "category_not_empty": 409,
         "not_ending": 409,
         "chat_limit_reached": 409,
     }
 
-    def __init__(self, code: str, detail: str):
+    def __init__(self, code: str, detail: str, *, field: str | None = None):
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.field = field  # the input it is about, for forms and API field errors
 
     @property
     def http_status(self) -> int:

@@ -1,6 +1,10 @@
 from django.conf import settings
 from django.db import models
 
+# Every agent is in this group; its permissions (e.g. on canned messages) are what agents may
+# do by default, and a manager can change them in the admin.
+AGENTS_GROUP = "Agents"
+
 
 class Department(models.Model):
     name = models.CharField(max_length=100, unique=True)

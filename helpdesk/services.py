@@ -1,12 +1,13 @@
 """Changes to departments and agents."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from helpdesk.errors import DomainError
 from helpdesk.events import publish_to_agent
-from helpdesk.models import Agent, Department
+from helpdesk.models import AGENTS_GROUP, Agent, Department
 
 
 def agent_create(
@@ -33,6 +34,7 @@ def agent_create(
             user=user, display_name=name or username, chat_enabled=chat_enabled, chat_status=chat_status
         )
         agent.departments.set(departments)
+        user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
         token = Token.objects.create(user=user)
     return agent, token
 

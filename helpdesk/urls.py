@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from canned import views as canned_views
 from chat import views as chat_views
 from helpdesk import api
 from helpdesk.api_errors import api_not_found
@@ -13,6 +14,7 @@ api_v1 = [
     path("departments/", api.DepartmentListView.as_view(), name="department-list"),
     path("", include("chat.urls")),
     path("", include("tickets.urls")),
+    path("", include("canned.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -22,6 +24,14 @@ urlpatterns = [
     path("chat/", chat_views.visitor_chat, name="visitor-chat"),
     path("demo/", chat_views.widget_demo, name="widget-demo"),
     path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket-detail-page"),
+    path("canned/", canned_views.message_list, name="canned-messages"),
+    path("canned/new/", canned_views.message_create, name="canned-message-new"),
+    path("canned/<int:message_id>/edit/", canned_views.message_edit, name="canned-message-edit"),
+    path("canned/<int:message_id>/delete/", canned_views.message_delete, name="canned-message-delete"),
+    path("canned/categories/", canned_views.category_list, name="canned-categories"),
+    path("canned/categories/new/", canned_views.category_create, name="canned-category-new"),
+    path("canned/categories/<int:category_id>/edit/", canned_views.category_edit, name="canned-category-edit"),
+    path("canned/categories/<int:category_id>/delete/", canned_views.category_delete, name="canned-category-delete"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

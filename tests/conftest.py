@@ -183,3 +183,17 @@ def pytest_collection_modifyitems(items):
     # Playwright's sync API keeps an event loop running in the main thread for the whole session,
     # which async tests cannot share: browser tests run last.
     items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+
+
+@pytest.fixture
+def agents_group(transactional_db):
+    """The "Agents" group with the permissions its data migration grants. Transactional tests
+    flush every table between tests, migration data included, so they ask for it again."""
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("canned.migrations.0002_agents_group")
+    group, _ = Group.objects.get_or_create(name="Agents")
+    group.permissions.add(*Permission.objects.filter(codename__in=migration.AGENT_PERMISSIONS))
+    return group

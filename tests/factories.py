@@ -95,3 +95,19 @@ def accepted_chat(*, agent: Agent, **kwargs) -> Chat:
 
 def message_count(chat: Chat) -> int:
     return Message.objects.filter(chat=chat).count()
+
+
+class CannedCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "canned.CannedCategory"
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+
+
+class CannedMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "canned.CannedMessage"
+
+    text = factory.Sequence(lambda n: f"Canned answer number {n}.")
+    category = factory.SubFactory(CannedCategoryFactory)

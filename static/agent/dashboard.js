@@ -4,6 +4,7 @@ import { api } from "../common/api.js";
 import { formatDateTime, formatSeconds, h, insertMessage, newClientId, secondsUntil } from "../common/dom.js";
 import { ReconnectingSocket, wsUrl } from "../common/socket.js";
 import { setupAccountMenu } from "./account.js";
+import { attachCannedSuggestions } from "./canned.js";
 import { Ringer } from "./ringer.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
@@ -89,6 +90,16 @@ class ChatTab {
     this.endButton = panel.querySelector(".end-button");
     this.endMenu = panel.querySelector(".end-menu");
 
+    // Before the Enter-sends handler: with suggestions open, Enter picks one instead.
+    attachCannedSuggestions(this.textarea, {
+      department: () => this.chat.department,
+      values: () => ({
+        "visitor.name": this.chat.visitor.name,
+        "visitor.email": this.chat.visitor.email,
+        "agent.name": me.name,
+        department: this.chat.department_name || "",
+      }),
+    });
     this.composer.addEventListener("submit", (event) => {
       event.preventDefault();
       this.send();

@@ -42,8 +42,26 @@ class Command(BaseCommand):
                 name="Alex Agent",
                 departments=list(Department.objects.all()),
             )
+        self._seed_canned_messages()
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps(credentials, indent=2))
         path.chmod(0o600)
         for username, password in credentials.items():
             self.stdout.write(f"  {username:6} password: {password}")
+
+    def _seed_canned_messages(self):
+        from canned import services as canned
+        from canned.models import CannedMessage
+
+        if CannedMessage.objects.exists():
+            return
+        sales = Department.objects.get(slug="sales")
+        for text, shortcut, category, department in [
+            ("Hi {visitor.name}, I'm {agent.name} from {department}. How can I help?", "hello", "Greetings", None),
+            ("Thanks for chatting with us, {visitor.name}! Have a great day.", "bye", "Greetings", None),
+            ("Your refund is on its way; you will get a confirmation at {visitor.email}.", "refund", "Refunds", None),
+            ("Our plans are listed at https://example.com/pricing; upgrades are prorated.", "pricing", "Plans", sales),
+        ]:
+            canned.canned_message_create(
+                text=text, shortcut=shortcut, new_category_name=category, department=department
+            )

@@ -1,0 +1,39 @@
+from django import forms
+
+from canned.models import CannedCategory
+from canned.placeholders import PLACEHOLDERS
+from helpdesk.errors import DomainError
+from helpdesk.models import Department
+
+PLACEHOLDER_HELP = "Placeholders: " + ", ".join("{" + name + "}" for name in PLACEHOLDERS) + "."
+
+
+class DomainErrorsMixin:
+    def add_domain_error(self, error: DomainError) -> None:
+        self.add_error(error.field if error.field in self.fields else None, error.detail)
+
+
+class CannedMessageForm(DomainErrorsMixin, forms.Form):
+    text = forms.CharField(
+        label="Compose Message", widget=forms.Textarea(attrs={"rows": 6}), help_text=PLACEHOLDER_HELP
+    )
+    department = forms.ModelChoiceField(
+        Department.objects.all(), required=False, empty_label="All departments", label="Department"
+    )
+    category = forms.ModelChoiceField(
+        CannedCategory.objects.all(), required=False, empty_label="Select a category", label="Category"
+    )
+    new_category = forms.CharField(required=False, max_length=100, label="or add a new category")
+    shortcut = forms.CharField(
+        required=False, max_length=50, label="Shortcut", help_text="Optional, e.g. refund: type #refund in a chat."
+    )
+
+
+class CannedCategoryForm(DomainErrorsMixin, forms.Form):
+    name = forms.CharField(max_length=100, label="Name")
+
+
+class CannedMessageFilterForm(forms.Form):
+    department = forms.ModelChoiceField(Department.objects.all(), required=False, empty_label="All departments")
+    category = forms.ModelChoiceField(CannedCategory.objects.all(), required=False, empty_label="All categories")
+    q = forms.CharField(required=False, max_length=200, label="Search")

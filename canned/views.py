@@ -1,0 +1,148 @@
+"""Canned Messages pages (Chat module): Messages and Categories. Each view validates a form,
+calls one service and redirects; permissions are Django's model permissions."""
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+
+from canned import selectors, services
+from canned.forms import CannedCategoryForm, CannedMessageFilterForm, CannedMessageForm
+from canned.models import CannedCategory
+from helpdesk.errors import DomainError
+
+
+def _agent(request):
+    agent = getattr(request.user, "agent", None)
+    if agent is None:
+        raise PermissionDenied("Your account has no agent profile.")
+    return agent
+
+
+def _page(request, template, **context):
+    return render(request, template, {"agent": _agent(request), "active": "canned", **context})
+
+
+@login_required
+@permission_required("canned.view_cannedmessage", raise_exception=True)
+def message_list(request):
+    filters = CannedMessageFilterForm(request.GET or None)
+    values = filters.cleaned_data if filters.is_valid() else {}
+    found = selectors.canned_messages_filtered(
+        agent=_agent(request),
+        department=values.get("department"),
+        category=values.get("category"),
+        query=values.get("q") or "",
+    )
+    page = Paginator(found, 25).get_page(request.GET.get("page"))
+    return _page(request, "canned/messages.html", filters=filters, page=page)
+
+
+def _message_form(request, message=None):
+    agent = _agent(request)
+    initial = {}
+    if message is not None:
+        initial = {
+            "text": message.text,
+            "department": message.department,
+            "category": message.category,
+            "shortcut": message.shortcut,
+        }
+    form = CannedMessageForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        args = {
+            "text": data["text"],
+            "department": data["department"],
+            "category": data["category"],
+            "new_category_name": data["new_category"],
+            "shortcut": data["shortcut"],
+        }
+        try:
+            if message is None:
+                services.canned_message_create(**args, by=agent)
+                flash.success(request, "Canned message saved.")
+            else:
+                services.canned_message_update(message=message, **args)
+                flash.success(request, "Canned message updated.")
+            return redirect("canned-messages")
+        except DomainError as error:
+            form.add_domain_error(error)
+    title = "Add Canned Message" if message is None else "Edit Canned Message"
+    return _page(request, "canned/message_form.html", form=form, title=title, message=message)
+
+
+@login_required
+@permission_required("canned.add_cannedmessage", raise_exception=True)
+def message_create(request):
+    return _message_form(request)
+
+
+@login_required
+@permission_required("canned.change_cannedmessage", raise_exception=True)
+def message_edit(request, message_id: int):
+    message = get_object_or_404(selectors.canned_messages_for(_agent(request)), pk=message_id)
+    return _message_form(request, message)
+
+
+@login_required
+@permission_required("canned.delete_cannedmessage", raise_exception=True)
+def message_delete(request, message_id: int):
+    message = get_object_or_404(selectors.canned_messages_for(_agent(request)), pk=message_id)
+    if request.method == "POST":
+        services.canned_message_delete(message=message)
+        flash.success(request, "Canned message deleted.")
+        return redirect("canned-messages")
+    return _page(
+        request, "canned/confirm_delete.html", thing="canned message", name=str(message), back="canned-messages"
+    )
+
+
+@login_required
+@permission_required("canned.view_cannedcategory", raise_exception=True)
+def category_list(request):
+    return _page(request, "canned/categories.html", categories=selectors.categories_with_counts())
+
+
+def _category_form(request, category=None):
+    form = CannedCategoryForm(request.POST or None, initial={"name": category.name} if category else {})
+    if request.method == "POST" and form.is_valid():
+        try:
+            if category is None:
+                services.canned_category_create(name=form.cleaned_data["name"])
+                flash.success(request, "Category saved.")
+            else:
+                services.canned_category_rename(category=category, name=form.cleaned_data["name"])
+                flash.success(request, "Category renamed.")
+            return redirect("canned-categories")
+        except DomainError as error:
+            form.add_domain_error(error)
+    title = "Add Canned Category" if category is None else "Rename Category"
+    return _page(request, "canned/category_form.html", form=form, title=title)
+
+
+@login_required
+@permission_required("canned.add_cannedcategory", raise_exception=True)
+def category_create(request):
+    return _category_form(request)
+
+
+@login_required
+@permission_required("canned.change_cannedcategory", raise_exception=True)
+def category_edit(request, category_id: int):
+    return _category_form(request, get_object_or_404(CannedCategory, pk=category_id))
+
+
+@login_required
+@permission_required("canned.delete_cannedcategory", raise_exception=True)
+def category_delete(request, category_id: int):
+    category = get_object_or_404(CannedCategory, pk=category_id)
+    if request.method == "POST":
+        try:
+            services.canned_category_delete(category=category)
+            flash.success(request, "Category deleted.")
+        except DomainError as error:
+            flash.error(request, error.detail)
+        return redirect("canned-categories")
+    return _page(request, "canned/confirm_delete.html", thing="category", name=category.name, back="canned-categories")
