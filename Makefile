@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format screenshots clean chromium
+.PHONY: run test lint format screenshots bench bench-canned clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Measurements for docs/performance.md (loopback only, bounded; results in bench/results/).
+bench: bench-canned
+
+bench-canned: $(STAMP)
+	$(PY) bench/canned_suggest.py
 
 # Re-take docs/screenshots/*.png from a live server.
 screenshots: $(STAMP) chromium

@@ -73,7 +73,11 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error("unknown_type", f"Unknown frame type {content['type']!r}.")
             return
         # Echo what identifies the failed frame, so a client can tell which action failed.
-        extra = {key: content[key] for key in ("chat_id", "client_id") if isinstance(content.get(key), (int, str))}
+        extra = {
+            key: content[key]
+            for key in ("chat_id", "client_id")
+            if isinstance(content.get(key), (int, str)) and not isinstance(content.get(key), bool)
+        }
         try:
             await getattr(self, handler_name)(content)
         except DomainError as error:
@@ -272,7 +276,7 @@ class AgentConsumer(FrameConsumer):
 
     async def on_chat_end(self, content):
         await database_sync_to_async(services.chat_schedule_end)(
-            chat_id=self.id_field(content, "chat_id"), agent=self.agent, delay_seconds=content.get("delay_seconds", 0)
+            chat_id=self.id_field(content, "chat_id"), agent=self.agent, delay_seconds=content.get("delay_seconds")
         )
 
     async def on_chat_cancel_end(self, content):

@@ -136,7 +136,8 @@ class MessagePostSerializer(serializers.Serializer):
     # Length and emptiness are domain rules (services.clean_body) so that REST and websocket
     # give the same codes; here only the shape is checked.
     body = StrictCharField(trim_whitespace=False, allow_blank=True)
-    client_id = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    # Not trimmed: the same key must mean the same message on REST and websocket.
+    client_id = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
 
 
 class ChatEndSerializer(serializers.Serializer):

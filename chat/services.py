@@ -220,10 +220,13 @@ def message_post(
                     cursor.execute(_NEXT_SEQ_FOR_AGENT, [chat_id, chat_id, agent.pk])
                 row = cursor.fetchone()
             if row is None:
-                resent = _resent_message(chat_id, client_id, sender_kind, agent)
+                refusal = _why_not_postable(chat_id=chat_id, agent=agent)
+                resent = (
+                    None if refusal.code == "not_found" else _resent_message(chat_id, client_id, sender_kind, agent)
+                )
                 if resent is not None:
                     return resent, False
-                raise _why_not_postable(chat_id=chat_id, agent=agent)
+                raise refusal
             message = Message.objects.create(
                 chat_id=chat_id,
                 seq=row[0],

@@ -1,6 +1,7 @@
 """One error shape for the whole API: {"code", "detail"} (plus field errors on 400)."""
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -60,6 +61,7 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON nested too deeply.") from error
 
 
+@csrf_exempt  # token clients have no CSRF token; a wrong path must still answer in JSON
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer in the API's error shape, not Django's HTML page."""
     return JsonResponse({"code": "not_found", "detail": "No such API endpoint."}, status=404)

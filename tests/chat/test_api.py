@@ -178,8 +178,8 @@ def test_message_body_must_be_text_and_end_needs_a_delay(api, agent):
 
 
 def test_unknown_api_path_is_a_json_404(api):
-    response = api.get("/api/v1/no-such-thing/")
-    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    for response in (api.get("/api/v1/no-such-thing/"), api.post("/api/v1/chats/1/accept", {}, format="json")):
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 def test_departments_are_public_even_with_a_stale_token(sales):

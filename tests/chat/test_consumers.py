@@ -164,8 +164,9 @@ async def test_chat_of_another_department_is_not_found(support, agent):
 
 async def test_end_delay_out_of_range_is_an_error(active_chat, agent):
     socket = await agent_socket(agent)
-    for delay in (-1, 3601, "5"):
-        await socket.send_json_to({"type": "chat.end", "chat_id": active_chat.pk, "delay_seconds": delay})
+    for delay in (-1, 3601, "5", None):
+        frame = {"type": "chat.end", "chat_id": active_chat.pk}
+        await socket.send_json_to(frame if delay is None else {**frame, "delay_seconds": delay})
         assert (await receive_type(socket, "error"))["code"] == "invalid"
     status = await database_sync_to_async(lambda: Chat.objects.get(pk=active_chat.pk).status)()
     assert status == Chat.Status.ACTIVE

@@ -8,7 +8,7 @@ from chat.models import Chat, Message
 from helpdesk.errors import DomainError
 from helpdesk.events import chat_group
 from tests.conftest import frames_to
-from tests.factories import ChatFactory, accepted_chat, message_count
+from tests.factories import AgentFactory, ChatFactory, accepted_chat, message_count
 
 
 def visitor_post(chat, body, client_id=None):
@@ -160,3 +160,12 @@ def test_text_the_database_cannot_store_is_invalid(agent, body):
         visitor_post(chat, body)
     assert error.value.code == "invalid"
     assert message_count(chat) == 0
+
+
+@pytest.mark.django_db
+def test_client_id_probe_on_an_invisible_chat_is_not_found(sales, support, agent):
+    foreign = accepted_chat(agent=AgentFactory(departments=[support]), department=support)
+    visitor_post(foreign, "private", client_id="guess")
+    with pytest.raises(DomainError) as error:
+        agent_post(foreign, agent, "probe", client_id="guess")
+    assert error.value.code == "not_found"
