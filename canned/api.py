@@ -18,6 +18,10 @@ class ModelPermissions(DjangoModelPermissions):
 
     perms_map = {**DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
 
+    def _queryset(self, view):
+        # The model is all that is needed: permissions are decided before input is parsed.
+        return view.queryset
+
 
 PERMISSIONS = [IsAgent, ModelPermissions]
 
@@ -38,7 +42,7 @@ class CannedMessageListView(ListCreateAPIView):
 
     permission_classes = PERMISSIONS
     serializer_class = CannedMessageSerializer
-    queryset = CannedMessage.objects.none()  # for the model permissions; get_queryset does the work
+    queryset = CannedMessage.objects.none()  # the model, for the permission check
 
     @extend_schema(parameters=[CannedMessageQuerySerializer])
     def get(self, request, *args, **kwargs):
@@ -64,6 +68,7 @@ class CannedMessageListView(ListCreateAPIView):
 class CannedMessageDetailView(RetrieveUpdateDestroyAPIView):
     permission_classes = PERMISSIONS
     serializer_class = CannedMessageSerializer
+    queryset = CannedMessage.objects.none()  # the model, for the permission check
     lookup_url_kwarg = "message_id"
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
@@ -92,6 +97,7 @@ class CannedMessageDetailView(RetrieveUpdateDestroyAPIView):
 class CannedCategoryListView(ListCreateAPIView):
     permission_classes = PERMISSIONS
     serializer_class = CannedCategorySerializer
+    queryset = CannedCategory.objects.none()  # the model, for the permission check
     pagination_class = None
 
     def get_queryset(self):
@@ -110,6 +116,7 @@ class CannedCategoryListView(ListCreateAPIView):
 class CannedCategoryDetailView(RetrieveUpdateDestroyAPIView):
     permission_classes = PERMISSIONS
     serializer_class = CannedCategorySerializer
+    queryset = CannedCategory.objects.none()  # the model, for the permission check
     lookup_url_kwarg = "category_id"
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
