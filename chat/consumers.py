@@ -311,6 +311,11 @@ class AgentConsumer(FrameConsumer):
             await self.send_json(frame)
         self.replayed_up_to[chat_id] = replay[-1]["seq"] if replay else 0
 
+    async def chat_left(self, event):
+        """This agent no longer takes part (they handed the chat over, or left it)."""
+        if event["chat_id"] in self.chat_ids:
+            await self.leave_chat(event["chat_id"])
+
     async def chat_closed(self, event):
         if event["chat_id"] in self.chat_ids:
             await self.send_json(event["frame"])

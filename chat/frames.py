@@ -73,3 +73,40 @@ def missed_frame(chat: Chat, *, ticket_id: int) -> dict:
 
 def error_frame(code: str, detail: str, **extra) -> dict:
     return {"type": "error", "code": code, "detail": detail, **extra}
+
+
+def transfer_frame(frame_type: str, transfer) -> dict:
+    chat = transfer.chat
+    return {
+        "type": frame_type,
+        "transfer_id": transfer.pk,
+        "chat_id": chat.pk,
+        "status": transfer.status,
+        "from": agent_ref(transfer.from_agent),
+        "to": agent_ref(transfer.to_agent),
+        "department": transfer.to_department.slug if transfer.to_department_id else None,
+        "visitor": {"name": chat.visitor.name, "email": chat.visitor.email},
+        "question": chat.question,
+        "note": transfer.note,
+        "expires_at": timestamp(transfer.expires_at),
+    }
+
+
+def invitation_frame(frame_type: str, invitation) -> dict:
+    chat = invitation.chat
+    return {
+        "type": frame_type,
+        "invitation_id": invitation.pk,
+        "chat_id": chat.pk,
+        "status": invitation.status,
+        "inviter": agent_ref(invitation.inviter),
+        "invitee": agent_ref(invitation.invitee),
+        "visitor": {"name": chat.visitor.name, "email": chat.visitor.email},
+        "question": chat.question,
+        "note": invitation.note,
+        "expires_at": timestamp(invitation.expires_at),
+    }
+
+
+def participant_frame(frame_type: str, chat: Chat, agent: Agent) -> dict:
+    return {"type": frame_type, "chat_id": chat.pk, "agent": agent_ref(agent)}

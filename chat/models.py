@@ -114,3 +114,67 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.sender_name}: {self.body[:40]}"
+
+
+class Transfer(models.Model):
+    """Transfer this Chat: the owner asks another agent to take the chat over."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="transfers")
+    from_agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="transfers_sent")
+    to_agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="transfers_received")
+    to_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat"], condition=Q(status="pending"), name="transfer_one_pending_per_chat"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="transfer_status_expires")]
+
+    def __str__(self) -> str:
+        return f"Transfer of chat #{self.chat_id} to {self.to_agent} ({self.status})"
+
+
+class Invitation(models.Model):
+    """Invite other Agents: an agent in the chat asks a colleague to join it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="invitations")
+    inviter = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="invitations_sent")
+    invitee = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="invitations_received")
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat", "invitee"], condition=Q(status="pending"), name="invitation_one_pending_per_invitee"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="invitation_status_expires")]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.invitee} to chat #{self.chat_id} ({self.status})"

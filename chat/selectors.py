@@ -107,3 +107,22 @@ def recent_chats_of_visitor(*, agent: Agent, chat: Chat, limit: int = 10) -> Que
         .exclude(pk=chat.pk)
         .order_by("-started_at")[:limit]
     )
+
+
+def overdue_handover_ids(*, limit: int = 500) -> tuple[list[int], list[int]]:
+    """(pending transfers past their answer deadline, pending invitations past theirs)."""
+    from chat.models import Invitation, Transfer
+
+    now = timezone.now()
+    transfers = Transfer.objects.filter(status=Transfer.Status.PENDING, expires_at__lte=now)
+    invitations = Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=now)
+    return (
+        list(transfers.values_list("pk", flat=True)[:limit]),
+        list(invitations.values_list("pk", flat=True)[:limit]),
+    )
+
+
+def agents_available_for_handover(*, agent: Agent, department: Department | None = None) -> QuerySet[Agent]:
+    """Colleagues a chat can be transferred to or who can be invited: Online, chat-enabled,
+    under their limit, not `agent`; with their departments and open chat counts."""
+    return agents_to_offer(department).exclude(pk=agent.pk).prefetch_related("departments").order_by("display_name")

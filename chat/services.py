@@ -258,6 +258,13 @@ def _resent_message(chat_id: int, client_id: str | None, sender_kind: str, agent
     return existing
 
 
+def system_message_post(*, chat: Chat, body: str) -> Message:
+    """A line the system writes in the conversation (e.g. "Transferred from A to B"); it is
+    part of the transcript like any other message."""
+    message, _ = message_post(chat_id=chat.pk, body=body, sender_kind=Message.SenderKind.SYSTEM, sender_name="System")
+    return message
+
+
 def _why_not_postable(*, chat_id: int, agent: Agent | None) -> DomainError:
     if agent is not None and not selectors.chats_visible_to(agent).filter(pk=chat_id).exists():
         return DomainError("not_found", "No such chat.")
@@ -279,6 +286,13 @@ def _lock_chat(chat_id: int) -> Chat:
     if chat is None:
         raise DomainError("not_found", "No such chat.")
     return chat
+
+
+def _require_owner(chat: Chat, agent: Agent) -> None:
+    """Ending is the owner's: an invited agent leaves instead, and the owner's end ends it for all."""
+    _require_participant(chat, agent)
+    if chat.owner_id != agent.pk:
+        raise DomainError("not_allowed", "Only the chat's owner can end it; you can leave it instead.")
 
 
 def _require_participant(chat: Chat, agent: Agent) -> None:
@@ -309,7 +323,7 @@ def chat_schedule_end(*, chat_id: int, agent: Agent, delay_seconds) -> Chat:
         chat = _lock_chat(chat_id)
         if chat.status in Chat.CLOSED_STATUSES:
             raise DomainError("chat_closed", "This chat has already ended.")
-        _require_participant(chat, agent)
+        _require_owner(chat, agent)
         chat.status = Chat.Status.ENDING
         chat.ends_at = timezone.now() + timedelta(seconds=delay_seconds)
         chat.save(update_fields=["status", "ends_at"])
@@ -325,7 +339,7 @@ def chat_cancel_end(*, chat_id: int, agent: Agent) -> Chat:
         chat = _lock_chat(chat_id)
         if chat.status in Chat.CLOSED_STATUSES:
             raise DomainError("chat_closed", "This chat has already ended.")
-        _require_participant(chat, agent)
+        _require_owner(chat, agent)
         if chat.status != Chat.Status.ENDING:
             raise DomainError("not_ending", "This chat has no scheduled end to cancel.")
         chat.status = Chat.Status.ACTIVE
@@ -347,8 +361,14 @@ def chat_end(*, chat_id: int, agent: Agent | None = None) -> Chat:
                 raise DomainError("not_allowed", "Accept the chat before ending it.")
             return _mark_missed(chat)
         if agent is not None:
-            _require_participant(chat, agent)
+            _require_owner(chat, agent)
         return _close(chat)
+
+
+def handovers_cancel_for_closed_chat(chat: Chat) -> None:
+    from chat.services_handover import handovers_cancel_for_closed_chat as cancel
+
+    cancel(chat)
 
 
 def _close(chat: Chat) -> Chat:
@@ -357,6 +377,7 @@ def _close(chat: Chat) -> Chat:
     chat.ended_at = timezone.now()
     chat.ends_at = None
     chat.save(update_fields=["status", "ended_at", "ends_at"])
+    handovers_cancel_for_closed_chat(chat)
     ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.CHAT_TRANSCRIPT)
     agents = list(Agent.objects.filter(chatparticipant__chat=chat, chatparticipant__left_at__isnull=True))
     ChatParticipant.objects.filter(chat=chat, left_at__isnull=True).update(left_at=chat.ended_at)

@@ -4,7 +4,7 @@ the deadline lives in the database and the periodic sweep finishes whatever a lo
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from chat import selectors, services
+from chat import selectors, services, services_handover
 
 
 @shared_task(acks_late=True)
@@ -19,9 +19,24 @@ def chat_miss_when_due(chat_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def transfer_expire_when_due(transfer_id: int) -> None:
+    services_handover.transfer_expire_when_due(transfer_id=transfer_id)
+
+
+@shared_task(acks_late=True)
+def invitation_expire_when_due(invitation_id: int) -> None:
+    services_handover.invitation_expire_when_due(invitation_id=invitation_id)
+
+
+@shared_task(acks_late=True)
 def chat_sweep_overdue() -> None:
     ending, waiting = selectors.overdue_chat_ids()
     for chat_id in ending:
         services.chat_end_when_due(chat_id=chat_id)
     for chat_id in waiting:
         services.chat_mark_missed_when_due(chat_id=chat_id)
+    transfers, invitations = selectors.overdue_handover_ids()
+    for transfer_id in transfers:
+        services_handover.transfer_expire_when_due(transfer_id=transfer_id)
+    for invitation_id in invitations:
+        services_handover.invitation_expire_when_due(invitation_id=invitation_id)

@@ -14,6 +14,11 @@ class DomainError(Exception):
         "conflict": 409,
         "duplicate": 409,
         "category_not_empty": 409,
+        "agent_unavailable": 409,
+        "transfer_pending": 409,
+        "transfer_closed": 409,
+        "invitation_pending": 409,
+        "invitation_closed": 409,
         "not_ending": 409,
         "chat_limit_reached": 409,
     }

@@ -184,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
 # Chat behaviour.
 CHAT_MISSED_AFTER_SECONDS = env_int("CHAT_MISSED_AFTER_SECONDS", 120)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 10000)
+# How long a transfer or an invitation waits for an answer before it lapses.
+TRANSFER_TIMEOUT_SECONDS = env_int("TRANSFER_TIMEOUT_SECONDS", 60)
 WIDGET_ALLOWED_ORIGINS = env_list("WIDGET_ALLOWED_ORIGINS")
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 GEOIP_PATH = os.environ.get("GEOIP_PATH") or None
