@@ -33,7 +33,7 @@ def _clean_note(note) -> str:
 def _lock_open_chat(*, agent: Agent, chat_id: int) -> Chat:
     """The chat, locked, if the agent may see it and it is still open."""
     selectors.access_chat(agent=agent, chat_id=clean_id(chat_id))
-    chat = Chat.objects.select_for_update().select_related("visitor", "department", "owner").get(pk=chat_id)
+    chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
     if chat.status in Chat.CLOSED_STATUSES:
         raise DomainError("chat_closed", "This chat has ended.")
     return chat
@@ -114,8 +114,8 @@ def _lock_pending_transfer(transfer_id: int) -> tuple[Chat, Transfer]:
     chat_id = Transfer.objects.filter(pk=transfer_id).values_list("chat_id", flat=True).first()
     if chat_id is None:
         raise DomainError("not_found", "No such transfer.")
-    chat = Chat.objects.select_for_update().select_related("visitor", "department", "owner").get(pk=chat_id)
-    transfer = Transfer.objects.select_for_update().select_related("from_agent", "to_agent").get(pk=transfer_id)
+    chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
+    transfer = Transfer.objects.select_for_update(of=("self",)).select_related("from_agent", "to_agent").get(pk=transfer_id)
     return chat, transfer
 
 
@@ -243,8 +243,8 @@ def _lock_pending_invitation(invitation_id: int, agent: Agent) -> tuple[Chat, In
     chat_id = Invitation.objects.filter(pk=invitation_id).values_list("chat_id", flat=True).first()
     if chat_id is None:
         raise DomainError("not_found", "No such invitation.")
-    chat = Chat.objects.select_for_update().select_related("visitor", "department", "owner").get(pk=chat_id)
-    invitation = Invitation.objects.select_for_update().select_related("inviter", "invitee").get(pk=invitation_id)
+    chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("inviter", "invitee").get(pk=invitation_id)
     if agent is not None and invitation.invitee_id != agent.pk:
         raise DomainError("not_found", "No such invitation.")
     if invitation.status != Invitation.Status.PENDING:

@@ -89,3 +89,25 @@ def test_worker_killed_with_sigkill_still_ends_every_chat(agent, tmp_path):
     finally:
         restarted.stop()
     assert Ticket.objects.filter(source_chat__in=chats).count() == 5
+
+
+def test_unanswered_transfer_and_invitation_lapse_in_the_worker(celery_worker, agent, sales, settings):
+    from chat import services_handover
+    from chat.models import Invitation, Transfer
+    from tests.factories import AgentFactory
+
+    settings.TRANSFER_TIMEOUT_SECONDS = 1
+    bob = AgentFactory(departments=[sales])
+    carol = AgentFactory(departments=[sales])
+    chat = accepted_chat(agent=agent)
+    transfer = services_handover.transfer_request(chat_id=chat.pk, agent=agent, to_agent_id=bob.pk)
+    invitation = services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[carol.pk])[0]
+    wait_until(
+        lambda: (
+            Transfer.objects.get(pk=transfer.pk).status == "expired"
+            and Invitation.objects.get(pk=invitation.pk).status == "expired"
+        ),
+        timeout=5,
+    )
+    chat.refresh_from_db()
+    assert chat.owner == agent and chat.status == Chat.Status.ACTIVE

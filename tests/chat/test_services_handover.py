@@ -1,0 +1,248 @@
+import threading
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from chat import services, services_handover
+from chat.models import ChatParticipant, Invitation, Message, Transfer
+from helpdesk.errors import DomainError
+from helpdesk.events import agent_group, chat_group
+from helpdesk.models import Agent
+from tests.conftest import frames_to
+from tests.factories import AgentFactory, accepted_chat
+from tickets.models import Ticket
+
+
+@pytest.fixture
+def bob(sales):
+    return AgentFactory(display_name="Bob", departments=[sales])
+
+
+@pytest.fixture
+def chat(agent, sales):
+    return accepted_chat(agent=agent, department=sales)
+
+
+def request_transfer(chat, agent, to, **kwargs):
+    return services_handover.transfer_request(chat_id=chat.pk, agent=agent, to_agent_id=to.pk, **kwargs)
+
+
+@pytest.mark.django_db
+def test_accepted_transfer_changes_owner_records_it_and_tells_everyone(
+    chat, agent, bob, support, published, django_capture_on_commit_callbacks
+):
+    bob.departments.add(support)
+    with django_capture_on_commit_callbacks(execute=True):
+        transfer = request_transfer(chat, agent, bob, department=support, note="VIP customer")
+    requested = frames_to(published, agent_group(bob.pk))[-1]
+    assert requested["type"] == "transfer.requested" and requested["note"] == "VIP customer"
+    assert requested["from"] == {"id": agent.pk, "name": "Alice"} and requested["visitor"]["name"] == chat.visitor.name
+    with django_capture_on_commit_callbacks(execute=True):
+        services_handover.transfer_accept(transfer_id=transfer.pk, agent=bob)
+    chat.refresh_from_db()
+    assert chat.owner == bob and chat.department == support
+    assert ChatParticipant.objects.get(chat=chat, agent=agent).left_at is not None
+    assert ChatParticipant.objects.get(chat=chat, agent=bob).left_at is None
+    assert Message.objects.get(chat=chat, sender_kind="system").body == "Transferred from Alice to Bob"
+    to_chat = [f["type"] for f in frames_to(published, chat_group(chat.pk))]
+    assert "transfer.accepted" in to_chat
+    events = [(g, e["type"]) for g, e in published]
+    assert (agent_group(bob.pk), "chat.joined") in events and (agent_group(agent.pk), "chat.left") in events
+    # The previous owner can no longer write; the new one can, and ends it.
+    with pytest.raises(DomainError):
+        services.message_post(chat_id=chat.pk, body="hi", sender_kind="agent", sender_name="Alice", agent=agent)
+    services.chat_end(chat_id=chat.pk, agent=bob)
+    ticket = Ticket.objects.get(source_chat=chat)
+    assert set(ticket.agents.all()) == {agent, bob}
+    assert "Transferred from Alice to Bob" in [e.body for e in ticket.thread.all()]
+
+
+@pytest.mark.django_db
+def test_transfer_rules(chat, agent, bob, support, sales):
+    offline = AgentFactory(departments=[sales], chat_status=Agent.ChatStatus.OFFLINE)
+    cases = [
+        (lambda: request_transfer(chat, agent, agent), "invalid"),
+        (lambda: request_transfer(chat, agent, offline), "agent_unavailable"),
+        (lambda: request_transfer(chat, agent, bob, department=support), "invalid"),  # Bob is not in Support
+        (lambda: request_transfer(chat, bob, agent), "not_allowed"),  # only the owner transfers
+    ]
+    for action, code in cases:
+        with pytest.raises(DomainError) as error:
+            action()
+        assert error.value.code == code
+    request_transfer(chat, agent, bob)
+    carol = AgentFactory(departments=[sales])
+    with pytest.raises(DomainError) as error:
+        request_transfer(chat, agent, carol)
+    assert error.value.code == "transfer_pending"
+    assert Transfer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_decline_withdraw_and_expiry_keep_the_chat_with_its_owner(
+    chat, agent, bob, published, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        declined = request_transfer(chat, agent, bob)
+        services_handover.transfer_decline(transfer_id=declined.pk, agent=bob)
+        withdrawn = request_transfer(chat, agent, bob)
+        with pytest.raises(DomainError):
+            services_handover.transfer_withdraw(transfer_id=withdrawn.pk, agent=bob)  # not bob's to withdraw
+        services_handover.transfer_withdraw(transfer_id=withdrawn.pk, agent=agent)
+        expired = request_transfer(chat, agent, bob)
+        assert services_handover.transfer_expire_when_due(transfer_id=expired.pk) is None  # not due yet
+        Transfer.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+        services_handover.transfer_expire_when_due(transfer_id=expired.pk)
+        services_handover.transfer_expire_when_due(transfer_id=expired.pk)
+    statuses = list(Transfer.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == ["declined", "withdrawn", "expired"]
+    told = [f["type"] for f in frames_to(published, agent_group(agent.pk)) if f["type"].startswith("transfer.")]
+    assert told.count("transfer.declined") == 1 and told.count("transfer.expired") == 1
+    chat.refresh_from_db()
+    assert chat.owner == agent
+    with pytest.raises(DomainError) as error:
+        services_handover.transfer_accept(transfer_id=expired.pk, agent=bob)
+    assert error.value.code == "transfer_closed"
+
+
+@pytest.mark.django_db
+def test_transfer_to_agent_who_went_offline_or_of_an_ended_chat_is_refused(chat, agent, bob):
+    transfer = request_transfer(chat, agent, bob)
+    services.chat_end(chat_id=chat.pk, agent=agent)
+    transfer.refresh_from_db()
+    assert transfer.status == "expired"  # lapsed with the chat
+    with pytest.raises(DomainError) as error:
+        services_handover.transfer_accept(transfer_id=transfer.pk, agent=bob)
+    assert error.value.code == "transfer_closed"
+    with pytest.raises(DomainError) as error:
+        request_transfer(chat, agent, bob)
+    assert error.value.code == "chat_closed"
+
+
+def race(*actions) -> list[str]:
+    """Run the callables at the same moment, each on its own connection; their outcomes
+    ("ok" or the DomainError code) in the order given."""
+    barrier = threading.Barrier(len(actions))
+    outcomes = [None] * len(actions)
+
+    def run(index, action):
+        try:
+            barrier.wait()
+            action()
+            outcomes[index] = "ok"
+        except DomainError as error:
+            outcomes[index] = error.code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accept_racing_withdraw_has_one_outcome(chat, agent, bob):
+    for _ in range(5):
+        transfer = request_transfer(chat, agent, bob)
+        outcomes = race(
+            partial(services_handover.transfer_accept, transfer_id=transfer.pk, agent=bob),
+            partial(services_handover.transfer_withdraw, transfer_id=transfer.pk, agent=agent),
+        )
+        assert sorted(outcomes) == ["ok", "transfer_closed"]
+        transfer.refresh_from_db()
+        chat.refresh_from_db()
+        assert (transfer.status == "accepted") == (chat.owner_id == bob.pk)
+        if chat.owner_id == bob.pk:  # hand it back for the next round
+            back = request_transfer(chat, bob, agent)
+            services_handover.transfer_accept(transfer_id=back.pk, agent=agent)
+
+
+@pytest.mark.django_db
+def test_invited_agent_joins_posts_and_leaves_while_the_owner_stays(
+    chat, agent, bob, sales, published, django_capture_on_commit_callbacks
+):
+    carol = AgentFactory(display_name="Carol", departments=[sales])
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations = services_handover.invitations_create(
+            chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk, carol.pk], note="Help?"
+        )
+    assert [f["type"] for f in frames_to(published, agent_group(bob.pk))] == ["invitation.requested"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services_handover.invitation_accept(invitation_id=invitations[0].pk, agent=bob)
+        services_handover.invitation_decline(invitation_id=invitations[1].pk, agent=carol)
+    inviter_heard = [f["type"] for f in frames_to(published, agent_group(agent.pk))]
+    assert "invitation.accepted" in inviter_heard and "invitation.declined" in inviter_heard
+    assert {"type": "participant.joined", "chat_id": chat.pk, "agent": {"id": bob.pk, "name": "Bob"}} in frames_to(
+        published, chat_group(chat.pk)
+    )
+    message, _ = services.message_post(
+        chat_id=chat.pk, body="Bob here", sender_kind="agent", sender_name="Bob", agent=bob
+    )
+    assert message.sender_name == "Bob"
+    chat.refresh_from_db()
+    assert chat.owner == agent
+    with pytest.raises(DomainError):
+        services.chat_end(chat_id=chat.pk, agent=bob)  # only the owner ends it
+    with pytest.raises(DomainError):
+        services_handover.chat_leave(chat_id=chat.pk, agent=agent)  # the owner cannot leave
+    with django_capture_on_commit_callbacks(execute=True):
+        services_handover.chat_leave(chat_id=chat.pk, agent=bob)
+    assert frames_to(published, chat_group(chat.pk))[-1]["type"] == "participant.left"
+    with pytest.raises(DomainError):
+        services.message_post(chat_id=chat.pk, body="again", sender_kind="agent", sender_name="Bob", agent=bob)
+    services.chat_end(chat_id=chat.pk, agent=agent)
+    thread = [e.body for e in Ticket.objects.get(source_chat=chat).thread.all()]
+    assert "Bob joined the chat (invited by Alice)" in thread and "Bob left the chat" in thread
+    assert set(Ticket.objects.get(source_chat=chat).agents.all()) == {agent, bob}
+
+
+@pytest.mark.django_db
+def test_invitation_rules_and_expiry(chat, agent, bob, sales, published, django_capture_on_commit_callbacks):
+    offline = AgentFactory(departments=[sales], chat_status=Agent.ChatStatus.OFFLINE)
+    for ids, code in (
+        ([offline.pk], "agent_unavailable"),
+        ([agent.pk], "invalid"),
+        ([], "invalid"),
+        ([999999], "invalid"),
+    ):
+        with pytest.raises(DomainError) as error:
+            services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=ids)
+        assert error.value.code == code
+    with pytest.raises(DomainError) as error:  # all or nothing
+        services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk, offline.pk])
+    assert not Invitation.objects.exists()
+    invitation = services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk])[0]
+    with pytest.raises(DomainError) as error:
+        services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk])
+    assert error.value.code == "invitation_pending"
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        services_handover.invitation_expire_when_due(invitation_id=invitation.pk)
+    assert "invitation.expired" in [f["type"] for f in frames_to(published, agent_group(agent.pk))]
+    with pytest.raises(DomainError) as error:
+        services_handover.invitation_accept(invitation_id=invitation.pk, agent=bob)
+    assert error.value.code == "invitation_closed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invitation_accept_racing_the_end(chat, agent, bob):
+    for _ in range(4):
+        invitation = services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk])[0]
+        accept, end = race(
+            partial(services_handover.invitation_accept, invitation_id=invitation.pk, agent=bob),
+            partial(services.chat_end, chat_id=chat.pk, agent=agent),
+        )
+        assert end == "ok"
+        invitation.refresh_from_db()
+        if accept == "ok":
+            assert invitation.status == "accepted"
+        else:
+            assert accept in {"invitation_closed", "chat_closed"} and invitation.status == "expired"
+        assert Ticket.objects.filter(source_chat=chat).count() == 1
+        chat = accepted_chat(agent=agent, department=chat.department)  # a fresh chat for the next round
