@@ -40,7 +40,7 @@ bench-canned: $(STAMP)
 
 # Re-take docs/screenshots/*.png from a live server.
 screenshots: $(STAMP) chromium
-	SCREENSHOTS_DIR=docs/screenshots $(PY) -m helpdesk.devstack test tests/browser/test_screenshots.py tests/browser/test_canned.py -q
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m helpdesk.devstack test tests/browser/test_screenshots.py tests/browser/test_canned.py tests/browser/test_handover.py -q
 
 clean:
 	rm -rf $(VENV) .local staticfiles

@@ -115,7 +115,9 @@ def _lock_pending_transfer(transfer_id: int) -> tuple[Chat, Transfer]:
     if chat_id is None:
         raise DomainError("not_found", "No such transfer.")
     chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
-    transfer = Transfer.objects.select_for_update(of=("self",)).select_related("from_agent", "to_agent").get(pk=transfer_id)
+    transfer = (
+        Transfer.objects.select_for_update(of=("self",)).select_related("from_agent", "to_agent").get(pk=transfer_id)
+    )
     return chat, transfer
 
 
@@ -244,7 +246,9 @@ def _lock_pending_invitation(invitation_id: int, agent: Agent) -> tuple[Chat, In
     if chat_id is None:
         raise DomainError("not_found", "No such invitation.")
     chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
-    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("inviter", "invitee").get(pk=invitation_id)
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",)).select_related("inviter", "invitee").get(pk=invitation_id)
+    )
     if agent is not None and invitation.invitee_id != agent.pk:
         raise DomainError("not_found", "No such invitation.")
     if invitation.status != Invitation.Status.PENDING:

@@ -5,6 +5,7 @@ import { formatDateTime, formatSeconds, h, insertMessage, newClientId, secondsUn
 import { ReconnectingSocket, wsUrl } from "../common/socket.js";
 import { setupAccountMenu } from "./account.js";
 import { attachCannedSuggestions } from "./canned.js";
+import { setupHandover } from "./handover.js";
 import { Ringer } from "./ringer.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
@@ -89,6 +90,26 @@ class ChatTab {
     this.endedNote = panel.querySelector(".ended-note");
     this.endButton = panel.querySelector(".end-button");
     this.endMenu = panel.querySelector(".end-menu");
+    this.handoverBanner = panel.querySelector(".handover-banner");
+    this.moreButton = panel.querySelector(".more-button");
+    this.moreMenu = panel.querySelector(".more-menu");
+    this.moreButton.addEventListener("click", () => this.toggleMoreMenu());
+    this.moreMenu.querySelectorAll("[data-action]").forEach((button) =>
+      button.addEventListener("click", () => {
+        this.toggleMoreMenu(false);
+        handover.run(button.dataset.action, this);
+      }),
+    );
+    this.moreMenu.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.toggleMoreMenu(false);
+    });
+    panel.querySelector(".withdraw-transfer").addEventListener("click", async () => {
+      try {
+        await handover.withdraw(this.pendingTransferId);
+      } catch (failure) {
+        this.setHandover(failure.message, null, 6000);
+      }
+    });
 
     // Before the Enter-sends handler: with suggestions open, Enter picks one instead.
     attachCannedSuggestions(this.textarea, {
@@ -141,14 +162,19 @@ class ChatTab {
     email.textContent = chat.visitor.email;
     email.href = `mailto:${chat.visitor.email}`;
     const closed = this.readOnly || chat.status === "ended" || chat.status === "missed";
+    const isOwner = chat.owner && chat.owner.id === me.id;
     this.composer.hidden = closed;
-    panel.querySelector(".end-session").hidden = closed;
+    panel.querySelector(".composer-tools").hidden = closed;
+    panel.querySelector(".end-session").hidden = closed || !isOwner; // the owner ends it for everyone
+    this.moreMenu.querySelector('[data-action="transfer"]').hidden = !isOwner;
+    this.moreMenu.querySelector('[data-action="leave"]').hidden = isOwner;
     this.closeButton.hidden = !closed;
     this.state.textContent = chat.status === "ended" ? "Ended" : this.readOnly ? "Read-only" : "";
     this.renderEnding();
     this.endedNote.hidden = !closed;
     if (closed) {
-      const parts = [h("strong", { text: { ended: "Ended", missed: "Missed" }[chat.status] || "Read-only" })];
+      const state = { ended: "Ended", missed: "Missed" }[chat.status] || this.readOnlyReason || "Read-only";
+      const parts = [h("strong", { text: state })];
       if (chat.ended_at) parts.push(` · ${formatDateTime(chat.ended_at)}`);
       if (chat.ticket_id) {
         const label = chat.status === "missed" ? "Missed chat ticket" : "Transcript ticket";
@@ -249,6 +275,39 @@ class ChatTab {
     if (now - this.lastTypingSent < TYPING_SEND_EVERY_MS || !this.textarea.value.trim()) return;
     this.lastTypingSent = now;
     socket.send({ type: "typing", chat_id: this.id });
+  }
+
+  toggleMoreMenu(open = this.moreMenu.hidden) {
+    this.moreMenu.hidden = !open;
+    this.moreButton.setAttribute("aria-expanded", String(open));
+    if (open) this.moreMenu.querySelector(".menu-item:not([hidden])")?.focus();
+  }
+
+  // A line above the composer about a transfer or invitation; with a transfer id it offers Withdraw.
+  setHandover(text, transferId = null, hideAfterMs = 0) {
+    clearTimeout(this.handoverTimer);
+    this.pendingTransferId = transferId;
+    this.handoverBanner.hidden = !text;
+    this.handoverBanner.querySelector(".handover-text").textContent = text || "";
+    this.handoverBanner.querySelector(".withdraw-transfer").hidden = !transferId;
+    if (hideAfterMs) this.handoverTimer = setTimeout(() => this.setHandover(""), hideAfterMs);
+  }
+
+  // The chat goes on without this agent (transferred away, or they left): keep the history.
+  makeReadOnly(reason) {
+    this.readOnly = true;
+    this.readOnlyReason = reason;
+    this.setHandover("");
+    this.render();
+  }
+
+  async refreshParticipants() {
+    try {
+      this.chat = await api("GET", `/api/v1/chats/${this.id}/`);
+      this.render();
+    } catch (failure) {
+      console.warn(failure);
+    }
   }
 
   toggleEndMenu(open = this.endMenu.hidden) {
@@ -482,6 +541,9 @@ const socket = new ReconnectingSocket(() => wsUrl("/ws/agent/"), {
   },
 });
 
+const handover = setupHandover({ me, popupsEl, tabs: chats, openChat });
+for (const [type, handler] of Object.entries(handover.handlers)) handlers[type] = handler;
+
 const account = setupAccountMenu(me, {
   onChange: (settings) => {
     document.getElementById("offline-hint")?.toggleAttribute("hidden", settings.chat_status === "online");
@@ -494,6 +556,9 @@ document.addEventListener("click", (event) => {
   for (const tab of chats.values()) {
     if (!tab.endMenu.hidden && !tab.endMenu.contains(event.target) && !tab.endButton.contains(event.target)) {
       tab.toggleEndMenu(false);
+    }
+    if (!tab.moreMenu.hidden && !tab.moreMenu.contains(event.target) && !tab.moreButton.contains(event.target)) {
+      tab.toggleMoreMenu(false);
     }
   }
 });

@@ -133,6 +133,7 @@ const handlers = {
     typingTimer = setTimeout(() => (typingEl.textContent = ""), TYPING_SHOWN_MS);
   },
   "chat.accepted": (frame) => showAgent(frame.agent),
+  "transfer.accepted": (frame) => showAgent(frame.to),
   "chat.ending": (frame) => showEnding(frame.ends_at),
   "chat.end_cancelled": () => showEnding(null),
   "chat.ended": () => close("This chat has ended. Thank you for contacting us!"),
