@@ -70,7 +70,7 @@ def _message_form(request, message=None):
         except DomainError as error:
             form.add_domain_error(error)
     title = "Add Canned Message" if message is None else "Edit Canned Message"
-    return _page(request, "canned/message_form.html", form=form, title=title, message=message)
+    return _page(request, "canned/form_page.html", form=form, title=title, back="canned-messages")
 
 
 @login_required
@@ -119,7 +119,7 @@ def _category_form(request, category=None):
         except DomainError as error:
             form.add_domain_error(error)
     title = "Add Canned Category" if category is None else "Rename Category"
-    return _page(request, "canned/category_form.html", form=form, title=title)
+    return _page(request, "canned/form_page.html", form=form, title=title, back="canned-categories")
 
 
 @login_required

@@ -116,20 +116,17 @@ class Message(models.Model):
         return f"#{self.seq} {self.sender_name}: {self.body[:40]}"
 
 
-class Transfer(models.Model):
-    """Transfer this Chat: the owner asks another agent to take the chat over."""
+class Handover(models.Model):
+    """What a transfer and an invitation share: a request to a colleague that waits for an
+    answer until `expires_at`."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Declined"
         EXPIRED = "expired", "Expired"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        WITHDRAWN = "withdrawn", "Withdrawn"  # transfers only: the owner took it back
 
-    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="transfers")
-    from_agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="transfers_sent")
-    to_agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="transfers_received")
-    to_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL)
     note = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -137,7 +134,19 @@ class Transfer(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
+
+
+class Transfer(Handover):
+    """Transfer this Chat: the owner asks another agent to take the chat over."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="transfers")
+    from_agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="transfers_sent")
+    to_agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="transfers_received")
+    to_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta(Handover.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["chat"], condition=Q(status="pending"), name="transfer_one_pending_per_chat"
@@ -149,26 +158,14 @@ class Transfer(models.Model):
         return f"Transfer of chat #{self.chat_id} to {self.to_agent} ({self.status})"
 
 
-class Invitation(models.Model):
+class Invitation(Handover):
     """Invite other Agents: an agent in the chat asks a colleague to join it."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        EXPIRED = "expired", "Expired"
 
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="invitations")
     inviter = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="invitations_sent")
     invitee = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="invitations_received")
-    note = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    decided_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(Handover.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["chat", "invitee"], condition=Q(status="pending"), name="invitation_one_pending_per_invitee"

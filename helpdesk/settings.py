@@ -217,6 +217,7 @@ SPECTACULAR_SETTINGS = {
         "ChatStatusEnum": "chat.models.Chat.Status",
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "AgentChatStatusEnum": "helpdesk.models.Agent.ChatStatus",
+        "HandoverStatusEnum": "chat.models.Handover.Status",
     },
 }
 

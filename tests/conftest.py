@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from helpdesk.errors import DomainError
 from tests.factories import AgentFactory, DepartmentFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -35,6 +36,30 @@ def agent(sales):
 @pytest.fixture
 def other_agent(sales):
     return AgentFactory(display_name="Bob", departments=[sales])
+
+
+def race(*actions) -> list[str]:
+    """Run the callables at the same moment, each on its own connection; their outcomes
+    ("ok" or the DomainError code) in the order given."""
+    barrier = threading.Barrier(len(actions))
+    outcomes = [None] * len(actions)
+
+    def run(index, action):
+        try:
+            barrier.wait()
+            action()
+            outcomes[index] = "ok"
+        except DomainError as error:
+            outcomes[index] = error.code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
 
 
 def api_client_for(agent) -> APIClient:

@@ -1,14 +1,13 @@
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection
 
 from chat import services
 from chat.models import Chat, ChatParticipant
 from helpdesk.errors import DomainError
 from helpdesk.events import agent_group, chat_group
 from helpdesk.models import Agent
-from tests.conftest import frames_to
+from tests.conftest import frames_to, race
 from tests.factories import AgentFactory, ChatFactory
 
 
@@ -77,32 +76,12 @@ def test_agents_accepting_at_once_have_exactly_one_winner(sales):
     """Eight agents in eight threads (eight database connections) accept the same chat."""
     agents = [AgentFactory(departments=[sales]) for _ in range(8)]
     chat = ChatFactory(department=sales)
-    barrier = threading.Barrier(len(agents))
-    outcomes = []
-
-    def accept(agent):
-        try:
-            barrier.wait()
-            services.chat_accept(chat_id=chat.pk, agent=agent)
-            outcomes.append(("won", agent.pk))
-        except DomainError as error:
-            outcomes.append((error.code, agent.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=accept, args=(agent,)) for agent in agents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    winners = [agent_id for outcome, agent_id in outcomes if outcome == "won"]
-    assert len(outcomes) == len(agents)
-    assert len(winners) == 1
-    assert sorted(code for code, _ in outcomes if code != "won") == ["already_accepted"] * (len(agents) - 1)
+    outcomes = race(*(partial(services.chat_accept, chat_id=chat.pk, agent=agent) for agent in agents))
+    assert sorted(outcomes) == ["already_accepted"] * (len(agents) - 1) + ["ok"]
+    winner = agents[outcomes.index("ok")]
     chat.refresh_from_db()
-    assert chat.owner_id == winners[0]
-    assert list(ChatParticipant.objects.filter(chat=chat).values_list("agent_id", flat=True)) == winners
+    assert chat.owner_id == winner.pk
+    assert list(ChatParticipant.objects.filter(chat=chat).values_list("agent_id", flat=True)) == [winner.pk]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -110,25 +89,8 @@ def test_concurrent_accepts_by_one_agent_respect_the_limit(sales):
     """One agent (limit 1) accepting eight different chats at once gets exactly one."""
     busy = AgentFactory(departments=[sales], max_concurrent_chats=1)
     chats = [ChatFactory(department=sales) for _ in range(8)]
-    barrier = threading.Barrier(len(chats))
-    outcomes = []
-
-    def accept(chat):
-        try:
-            barrier.wait()
-            services.chat_accept(chat_id=chat.pk, agent=busy)
-            outcomes.append("won")
-        except DomainError as error:
-            outcomes.append(error.code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=accept, args=(chat,)) for chat in chats]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(outcomes) == ["chat_limit_reached"] * 7 + ["won"]
+    outcomes = race(*(partial(services.chat_accept, chat_id=chat.pk, agent=busy) for chat in chats))
+    assert sorted(outcomes) == ["chat_limit_reached"] * 7 + ["ok"]
     assert ChatParticipant.objects.filter(agent=busy).count() == 1
 
 

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.utils import timezone
@@ -7,7 +8,7 @@ from chat import services
 from chat.models import Chat
 from helpdesk.errors import DomainError
 from helpdesk.events import chat_group
-from tests.conftest import frames_to
+from tests.conftest import frames_to, race
 from tests.factories import ChatFactory, accepted_chat
 from tickets.models import Ticket
 
@@ -147,31 +148,12 @@ def test_accepted_chat_is_never_marked_missed(agent):
 
 @pytest.mark.django_db(transaction=True)
 def test_ends_racing_each_other_and_the_due_task_write_one_ticket(agent):
-    import threading
-
-    from django.db import connection
-
     chat = accepted_chat(agent=agent, status=Chat.Status.ENDING, ends_at=timezone.now() - timedelta(seconds=1))
-    barrier = threading.Barrier(6)
-    failures = []
-
-    def run(action):
-        try:
-            barrier.wait()
-            action()
-        except Exception as error:  # any failure is a finding
-            failures.append(error)
-        finally:
-            connection.close()
-
-    actions = [lambda: services.chat_end(chat_id=chat.pk, agent=agent)] * 3
-    actions += [lambda: services.chat_end_when_due(chat_id=chat.pk)] * 3
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert failures == []
+    outcomes = race(
+        *[partial(services.chat_end, chat_id=chat.pk, agent=agent)] * 3,
+        *[partial(services.chat_end_when_due, chat_id=chat.pk)] * 3,
+    )
+    assert outcomes == ["ok"] * 6
     assert Ticket.objects.filter(source_chat=chat).count() == 1
     chat.refresh_from_db()
     assert chat.status == Chat.Status.ENDED

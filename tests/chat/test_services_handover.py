@@ -1,9 +1,7 @@
-import threading
 from datetime import timedelta
 from functools import partial
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from chat import services, services_handover
@@ -11,7 +9,7 @@ from chat.models import ChatParticipant, Invitation, Message, Transfer
 from helpdesk.errors import DomainError
 from helpdesk.events import agent_group, chat_group
 from helpdesk.models import Agent
-from tests.conftest import frames_to
+from tests.conftest import frames_to, race
 from tests.factories import AgentFactory, accepted_chat
 from tickets.models import Ticket
 
@@ -120,30 +118,6 @@ def test_transfer_to_agent_who_went_offline_or_of_an_ended_chat_is_refused(chat,
     with pytest.raises(DomainError) as error:
         request_transfer(chat, agent, bob)
     assert error.value.code == "chat_closed"
-
-
-def race(*actions) -> list[str]:
-    """Run the callables at the same moment, each on its own connection; their outcomes
-    ("ok" or the DomainError code) in the order given."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait()
-            action()
-            outcomes[index] = "ok"
-        except DomainError as error:
-            outcomes[index] = error.code
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)
