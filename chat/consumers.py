@@ -219,18 +219,20 @@ class AgentConsumer(FrameConsumer):
         self.chat_ids: set[int] = set()
         self.replayed_up_to: dict[int, int] = {}
         await self.channel_layer.group_add(agent_group(self.agent.pk), self.channel_name)
-        open_ids, offers = await database_sync_to_async(self._initial_state)()
+        open_ids, pending = await database_sync_to_async(self._initial_state)()
         for chat_id in open_ids:
             await self.join_chat(chat_id)
         await self.accept()
-        for frame in offers:
+        for frame in pending:
             await self.send_json(frame)
 
     def _initial_state(self) -> tuple[list[int], list[dict]]:
-        offers = [
-            frames.offered_frame(chat, ring=self.agent.ringer) for chat in selectors.waiting_chats_for(self.agent)
-        ]
-        return selectors.open_chat_ids_for(self.agent), offers
+        """Chats to join, and what waits for this agent's answer: offers, transfers, invitations."""
+        agent = self.agent
+        pending = [frames.offered_frame(chat, ring=agent.ringer) for chat in selectors.waiting_chats_for(agent)]
+        pending += [frames.transfer_frame("transfer.requested", t) for t in selectors.pending_transfers_to(agent)]
+        pending += [frames.invitation_frame("invitation.requested", i) for i in selectors.pending_invitations_to(agent)]
+        return selectors.open_chat_ids_for(agent), pending
 
     async def disconnect(self, code):
         if not hasattr(self, "chat_ids"):

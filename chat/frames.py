@@ -75,9 +75,10 @@ def error_frame(code: str, detail: str, **extra) -> dict:
     return {"type": "error", "code": code, "detail": detail, **extra}
 
 
-def transfer_frame(frame_type: str, transfer) -> dict:
+def transfer_frame(frame_type: str, transfer, *, for_visitor: bool = False) -> dict:
+    """`for_visitor` leaves out the note, which is meant for the receiving agent only."""
     chat = transfer.chat
-    return {
+    frame = {
         "type": frame_type,
         "transfer_id": transfer.pk,
         "chat_id": chat.pk,
@@ -90,6 +91,9 @@ def transfer_frame(frame_type: str, transfer) -> dict:
         "note": transfer.note,
         "expires_at": timestamp(transfer.expires_at),
     }
+    if for_visitor:
+        del frame["note"]
+    return frame
 
 
 def invitation_frame(frame_type: str, invitation) -> dict:

@@ -126,3 +126,20 @@ def agents_available_for_handover(*, agent: Agent, department: Department | None
     """Colleagues a chat can be transferred to or who can be invited: Online, chat-enabled,
     under their limit, not `agent`; with their departments and open chat counts."""
     return agents_to_offer(department).exclude(pk=agent.pk).prefetch_related("departments").order_by("display_name")
+
+
+def pending_transfers_to(agent: Agent):
+    """Transfers waiting for this agent's answer (shown again when their socket reconnects)."""
+    from chat.models import Transfer
+
+    return Transfer.objects.filter(
+        to_agent=agent, status=Transfer.Status.PENDING, expires_at__gt=timezone.now()
+    ).select_related("chat__visitor", "from_agent", "to_agent", "to_department")
+
+
+def pending_invitations_to(agent: Agent):
+    from chat.models import Invitation
+
+    return Invitation.objects.filter(
+        invitee=agent, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
+    ).select_related("chat__visitor", "inviter", "invitee")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chat import frames, selectors
 from chat.models import Chat, ChatParticipant, Invitation, Transfer
-from chat.services import _schedule_on_commit, clean_id, clean_text, system_message_post
+from chat.services import _schedule_on_commit, clean_id, clean_text, offers_publish_for_agent, system_message_post
 from helpdesk.errors import DomainError
 from helpdesk.events import publish_to_agent, publish_to_chat
 from helpdesk.models import Agent, Department
@@ -41,7 +41,9 @@ def _lock_open_chat(*, agent: Agent, chat_id: int) -> Chat:
 
 def _require_available(agent: Agent, *, field: str) -> Agent:
     """Precondition: `agent` row is locked. Online, chat-enabled and under their limit."""
-    if not agent.chat_enabled or agent.chat_status != Agent.ChatStatus.ONLINE:
+    if not agent.chat_enabled:
+        raise DomainError("agent_unavailable", f"{agent.display_name} is not enabled for chat.", field=field)
+    if agent.chat_status != Agent.ChatStatus.ONLINE:
         raise DomainError("agent_unavailable", f"{agent.display_name} is Offline.", field=field)
     if selectors.open_chat_count(agent) >= agent.max_concurrent_chats:
         raise DomainError("agent_unavailable", f"{agent.display_name} has no room for another chat.", field=field)
@@ -124,6 +126,8 @@ def _lock_pending_transfer(transfer_id: int) -> tuple[Chat, Transfer]:
 def _require_pending(transfer: Transfer) -> None:
     if transfer.status != Transfer.Status.PENDING:
         raise DomainError("transfer_closed", f"This transfer was already {transfer.get_status_display().lower()}.")
+    if transfer.expires_at <= timezone.now():  # the expiry task will record it
+        raise DomainError("transfer_closed", "This transfer has expired.")
 
 
 def transfer_accept(*, transfer_id: int, agent: Agent) -> Transfer:
@@ -154,10 +158,12 @@ def transfer_accept(*, transfer_id: int, agent: Agent) -> Transfer:
         transfer.decided_at = timezone.now()
         transfer.save(update_fields=["status", "decided_at"])
         system_message_post(chat=chat, body=f"Transferred from {previous.display_name} to {agent.display_name}")
-        accepted = frames.transfer_frame("transfer.accepted", transfer)
-        publish_to_chat(chat.pk, accepted)  # the visitor, the previous owner, other participants
+        # The visitor, the previous owner and other participants; the note is not the visitor's.
+        publish_to_chat(chat.pk, frames.transfer_frame("transfer.accepted", transfer, for_visitor=True))
         publish_to_agent(previous.pk, {}, event="chat.left", chat_id=chat.pk)
+        accepted = frames.transfer_frame("transfer.accepted", transfer)
         publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
+        offers_publish_for_agent(agent=previous)  # room for another chat again
     return transfer
 
 
@@ -235,7 +241,9 @@ def invitations_create(*, chat_id: int, agent: Agent, invitee_ids: list, note=""
                 )
             )
         for invitation in invitations:
-            publish_to_agent(invitation.invitee_id, frames.invitation_frame("invitation.requested", invitation))
+            requested = frames.invitation_frame("invitation.requested", invitation)
+            publish_to_agent(invitation.invitee_id, requested)
+            publish_to_agent(agent.pk, requested)  # the inviter's other screens
             _schedule_on_commit(invitation_expire_when_due, invitation.pk, eta=invitation.expires_at)
     return invitations
 
@@ -255,6 +263,8 @@ def _lock_pending_invitation(invitation_id: int, agent: Agent) -> tuple[Chat, In
         raise DomainError(
             "invitation_closed", f"This invitation was already {invitation.get_status_display().lower()}."
         )
+    if agent is not None and invitation.expires_at <= timezone.now():  # the expiry task will record it
+        raise DomainError("invitation_closed", "This invitation has expired.")
     return chat, invitation
 
 
@@ -323,6 +333,7 @@ def chat_leave(*, chat_id: int, agent: Agent) -> Chat:
         system_message_post(chat=chat, body=f"{agent.display_name} left the chat")
         publish_to_chat(chat.pk, frames.participant_frame("participant.left", chat, agent))
         publish_to_agent(agent.pk, {}, event="chat.left", chat_id=chat.pk)
+        offers_publish_for_agent(agent=agent)  # room for another chat again
     return chat
 
 

@@ -304,3 +304,15 @@ def _facts():
     from chat.visitor_info import VisitorFacts
 
     return VisitorFacts("127.0.0.1", "", "", "", "Local network")
+
+
+async def test_pending_transfer_is_shown_again_when_the_socket_reconnects(active_chat, agent, other_agent):
+    from chat import services_handover
+
+    transfer = await database_sync_to_async(services_handover.transfer_request)(
+        chat_id=active_chat.pk, agent=agent, to_agent_id=other_agent.pk, note="please"
+    )
+    bob = await agent_socket(other_agent)
+    requested = await receive_type(bob, "transfer.requested")
+    assert (requested["transfer_id"], requested["note"]) == (transfer.pk, "please")
+    await bob.disconnect()

@@ -220,3 +220,22 @@ def test_invitation_accept_racing_the_end(chat, agent, bob):
             assert accept in {"invitation_closed", "chat_closed"} and invitation.status == "expired"
         assert Ticket.objects.filter(source_chat=chat).count() == 1
         chat = accepted_chat(agent=agent, department=chat.department)  # a fresh chat for the next round
+
+
+@pytest.mark.django_db
+def test_visitor_never_sees_the_note_and_late_answers_are_refused(
+    chat, agent, bob, published, django_capture_on_commit_callbacks
+):
+    late = request_transfer(chat, agent, bob, note="between us")
+    Transfer.objects.filter(pk=late.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(DomainError) as error:
+        services_handover.transfer_accept(transfer_id=late.pk, agent=bob)
+    assert error.value.code == "transfer_closed"
+    services_handover.transfer_expire_when_due(transfer_id=late.pk)
+    transfer = request_transfer(chat, agent, bob, note="between us")
+    with django_capture_on_commit_callbacks(execute=True):
+        services_handover.transfer_accept(transfer_id=transfer.pk, agent=bob)
+    to_chat = [f for f in frames_to(published, chat_group(chat.pk)) if f["type"] == "transfer.accepted"]
+    assert to_chat and all("note" not in f for f in to_chat)
+    to_bob = [f for f in frames_to(published, agent_group(bob.pk)) if f["type"] == "transfer.accepted"]
+    assert to_bob[0]["note"] == "between us"
