@@ -19,6 +19,7 @@ class DomainError(Exception):
         "transfer_closed": 409,
         "invitation_pending": 409,
         "invitation_closed": 409,
+        "email_failed": 503,
         "not_ending": 409,
         "chat_limit_reached": 409,
     }

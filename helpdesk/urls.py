@@ -23,6 +23,7 @@ urlpatterns = [
     path("agent/", chat_views.agent_dashboard, name="agent-dashboard"),
     path("chat/", chat_views.visitor_chat, name="visitor-chat"),
     path("demo/", chat_views.widget_demo, name="widget-demo"),
+    path("tickets/", ticket_views.ticket_list, name="ticket-list-page"),
     path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket-detail-page"),
     path("canned/", canned_views.message_list, name="canned-messages"),
     path("canned/new/", canned_views.message_create, name="canned-message-new"),

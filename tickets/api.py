@@ -21,7 +21,10 @@ class TicketListView(ListAPIView):
     def get_queryset(self):
         query = TicketListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.tickets_in_view(agent=self.request.user.agent, view=query.validated_data["view"])
+        data = query.validated_data
+        return selectors.tickets_listed(
+            agent=self.request.user.agent, view=data["view"], query=data["q"], sort=data["sort"]
+        )
 
 
 class TicketDetailView(APIView):

@@ -36,6 +36,8 @@ class Ticket(models.Model):
     agents = models.ManyToManyField(
         Agent, blank=True, related_name="chat_tickets", help_text="Agents who took part in the chat."
     )
+    # The thread's text in one column, for search (a GIN full-text index on PostgreSQL).
+    search_text = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -47,7 +49,12 @@ class Ticket(models.Model):
 
 
 class ThreadEntry(models.Model):
-    """One entry of a ticket's thread: for chat tickets, the transcript line by line."""
+    """One entry of a ticket's thread: the chat transcript line by line, then what agents add."""
+
+    class Kind(models.TextChoices):
+        TRANSCRIPT = "transcript", "Transcript"
+        COMMENT = "comment", "Internal comment"
+        REPLY = "reply", "E-mail reply"
 
     class AuthorKind(models.TextChoices):
         VISITOR = "visitor", "Visitor"
@@ -56,6 +63,7 @@ class ThreadEntry(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="thread")
     position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TRANSCRIPT)
     author_kind = models.CharField(max_length=10, choices=AuthorKind.choices)
     author_name = models.CharField(max_length=150)
     body = models.TextField()
@@ -67,3 +75,24 @@ class ThreadEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.body[:40]}"
+
+
+class TicketChange(models.Model):
+    """The ticket's history: who changed its status or assignee, from what to what."""
+
+    class Field(models.TextChoices):
+        STATUS = "status", "Status"
+        ASSIGNEE = "assignee", "Assignee"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=10, choices=Field.choices)
+    old_value = models.CharField(max_length=150, blank=True)
+    new_value = models.CharField(max_length=150, blank=True)
+    changed_by = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["ticket", "changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.field}: {self.old_value} → {self.new_value}"

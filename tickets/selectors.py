@@ -1,4 +1,6 @@
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from helpdesk.errors import DomainError
 from helpdesk.models import Agent
@@ -8,8 +10,23 @@ from tickets.models import Ticket
 VIEWS = {
     "all": Q(),
     "open": Q(status=Ticket.Status.OPEN),
+    "mine": Q(),  # the agent's own: see tickets_in_view
     "chat-transcripts": Q(kind=Ticket.Kind.CHAT_TRANSCRIPT),
     "missed-chats": Q(kind=Ticket.Kind.MISSED_CHAT),
+}
+VIEW_LABELS = {
+    "all": "All Tickets",
+    "open": "Open",
+    "mine": "My Tickets",
+    "chat-transcripts": "Chat Transcripts",
+    "missed-chats": "Missed Chats",
+}
+SORTS = {
+    "newest": "-created_at",
+    "oldest": "created_at",
+    "updated": "-updated_at",
+    "subject": "subject",
+    "status": "status",
 }
 
 
@@ -23,14 +40,53 @@ def tickets_visible_to(agent: Agent) -> QuerySet[Ticket]:
     ).distinct()
 
 
-def tickets_in_view(*, agent: Agent, view: str = "all") -> QuerySet[Ticket]:
+def _view_filter(view: str, agent: Agent) -> Q:
     if view not in VIEWS:
         raise DomainError("invalid", f"Unknown view {view!r}; use one of {', '.join(VIEWS)}.")
-    return tickets_visible_to(agent).filter(VIEWS[view])
+    return Q(assignee=agent) if view == "mine" else VIEWS[view]
+
+
+def tickets_in_view(*, agent: Agent, view: str = "all") -> QuerySet[Ticket]:
+    return tickets_visible_to(agent).filter(_view_filter(view, agent))
+
+
+def view_counts(*, agent: Agent) -> dict[str, int]:
+    """How many tickets each predefined view holds for this agent, in one query."""
+    visible = Ticket.objects.filter(pk__in=tickets_visible_to(agent).values("pk"))
+    return visible.aggregate(**{view: Count("pk", filter=_view_filter(view, agent)) for view in VIEWS})
+
+
+def tickets_matching(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
+    """Search subject, requester e-mail and transcript text. The transcript uses PostgreSQL
+    full-text search (the GIN index of migration 0002) where available, a substring match on
+    SQLite."""
+    query = " ".join(query.split())
+    if not query:
+        return tickets
+    matches = Q(subject__icontains=query) | Q(requester_email__icontains=query)
+    if connection.vendor == "postgresql":
+        fts = RawSQL(
+            "to_tsvector('english', tickets_ticket.search_text) @@ plainto_tsquery('english', %s)",
+            [query],
+            output_field=BooleanField(),
+        )
+        return tickets.filter(matches | Q(fts))
+    return tickets.filter(matches | Q(search_text__icontains=query))
+
+
+def tickets_listed(*, agent: Agent, view: str = "all", query: str = "", sort: str = "newest") -> QuerySet[Ticket]:
+    if sort not in SORTS:
+        raise DomainError("invalid", f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.")
+    return tickets_matching(tickets_in_view(agent=agent, view=view), query).order_by(SORTS[sort], "-pk")
 
 
 def access_ticket(*, agent: Agent, ticket_id: int) -> Ticket:
-    ticket = tickets_visible_to(agent).prefetch_related("thread", "agents").filter(pk=ticket_id).first()
+    ticket = (
+        tickets_visible_to(agent)
+        .prefetch_related("thread", "agents", "changes__changed_by")
+        .filter(pk=ticket_id)
+        .first()
+    )
     if ticket is None:
         raise DomainError("not_found", "No such ticket.")
     return ticket

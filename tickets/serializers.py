@@ -59,4 +59,6 @@ class TicketDetailSerializer(TicketSerializer):
 
 
 class TicketListQuerySerializer(serializers.Serializer):
-    view = serializers.ChoiceField(choices=["all", "open", "chat-transcripts", "missed-chats"], default="all")
+    view = serializers.ChoiceField(choices=["all", "open", "mine", "chat-transcripts", "missed-chats"], default="all")
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    sort = serializers.ChoiceField(choices=["newest", "oldest", "updated", "subject", "status"], default="newest")

@@ -1,8 +1,19 @@
 """Every change of a ticket's state."""
 
-from django.db import transaction
+import logging
 
-from tickets.models import ThreadEntry, Ticket
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from helpdesk.errors import DomainError
+from helpdesk.models import Agent
+from tickets.models import ThreadEntry, Ticket, TicketChange
+
+logger = logging.getLogger(__name__)
+ENTRY_MAX_CHARS = 10000
 
 
 def ticket_create_from_chat(*, chat, kind: str) -> Ticket:
@@ -45,6 +56,8 @@ def ticket_create_from_chat(*, chat, kind: str) -> Ticket:
             for message in chat.messages.order_by("seq")
         ]
         ThreadEntry.objects.bulk_create(entries)
+        ticket.search_text = "\n".join(entry.body for entry in entries)
+        ticket.save(update_fields=["search_text"])
         ticket.agents.set(chat.participants.all())
     return ticket
 
@@ -52,3 +65,88 @@ def ticket_create_from_chat(*, chat, kind: str) -> Ticket:
 def _subject(question: str) -> str:
     line = " ".join(question.split())
     return line if len(line) <= 255 else line[:254] + "…"
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket.pk)
+
+
+def ticket_update(
+    *, ticket: Ticket, by: Agent, status: str | None = None, assignee: Agent | None = None, assign: bool = False
+) -> Ticket:
+    """Change status and/or assignee (`assign=True` with `assignee=None` unassigns); every real
+    change is written to the ticket's history."""
+    if status is not None and status not in Ticket.Status.values:
+        raise DomainError("invalid", "Status must be Open, On Hold or Closed.", field="status")
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        changes = []
+        if status is not None and status != ticket.status:
+            changes.append((TicketChange.Field.STATUS, ticket.get_status_display(), Ticket.Status(status).label))
+            ticket.status = status
+        if assign and assignee != ticket.assignee:
+            if assignee is not None and not assignee.user.is_active:
+                raise DomainError("invalid", "That agent's account is disabled.", field="assignee")
+            changes.append((TicketChange.Field.ASSIGNEE, str(ticket.assignee or ""), str(assignee or "")))
+            ticket.assignee = assignee
+        if changes:
+            ticket.save(update_fields=["status", "assignee", "updated_at"])
+            TicketChange.objects.bulk_create(
+                TicketChange(ticket=ticket, field=field, old_value=old, new_value=new, changed_by=by)
+                for field, old, new in changes
+            )
+    return ticket
+
+
+def _clean_entry_body(body) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise DomainError("invalid", "Write something first.", field="body")
+    if "\x00" in body or len(body) > ENTRY_MAX_CHARS:
+        raise DomainError("invalid", f"At most {ENTRY_MAX_CHARS} characters of text.", field="body")
+    return body.strip()
+
+
+def _append_entry(ticket: Ticket, *, kind: str, body: str, by: Agent) -> ThreadEntry:
+    """Precondition: `ticket` is locked, so positions are handed out one at a time."""
+    last = ticket.thread.aggregate(last=Max("position"))["last"]
+    return ThreadEntry.objects.create(
+        ticket=ticket,
+        position=(last or 0) + 1,
+        kind=kind,
+        author_kind=ThreadEntry.AuthorKind.AGENT,
+        author_name=by.display_name,
+        body=body,
+        created_at=timezone.now(),
+    )
+
+
+def ticket_comment_add(*, ticket: Ticket, body, by: Agent) -> ThreadEntry:
+    """An internal comment: agents see it, the requester never does."""
+    body = _clean_entry_body(body)
+    with transaction.atomic():
+        return _append_entry(_lock(ticket), kind=ThreadEntry.Kind.COMMENT, body=body, by=by)
+
+
+def ticket_reply_by_email(*, ticket: Ticket, body, by: Agent) -> ThreadEntry:
+    """Answer a missed chat by e-mail (Django's e-mail backend) and record the reply on the thread.
+
+    The mail is sent inside the transaction, after the entry is written: if sending fails the
+    entry is rolled back, so the thread never shows a reply that did not go out.
+    """
+    body = _clean_entry_body(body)
+    if ticket.kind != Ticket.Kind.MISSED_CHAT:
+        raise DomainError("not_allowed", "Replies by e-mail are for missed chats.")
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        entry = _append_entry(ticket, kind=ThreadEntry.Kind.REPLY, body=body, by=by)
+        try:
+            send_mail(
+                subject=f"Re: {ticket.subject} [#{ticket.pk}]",
+                message=body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[ticket.requester_email],
+            )
+        except Exception as error:
+            logger.exception("reply to ticket %s not sent", ticket.pk)
+            raise DomainError("email_failed", "The e-mail could not be sent; try again later.") from error
+    return entry
