@@ -1,11 +1,19 @@
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk.permissions import IsAgent
-from tickets import selectors
-from tickets.serializers import TicketDetailSerializer, TicketListQuerySerializer, TicketSerializer
+from tickets import selectors, services
+from tickets.serializers import (
+    CommentSerializer,
+    ThreadEntrySerializer,
+    TicketDetailSerializer,
+    TicketListQuerySerializer,
+    TicketSerializer,
+    TicketUpdateSerializer,
+)
 
 
 class TicketListView(ListAPIView):
@@ -34,3 +42,31 @@ class TicketDetailView(APIView):
     def get(self, request, ticket_id: int):
         ticket = selectors.access_ticket(agent=request.user.agent, ticket_id=ticket_id)
         return Response(TicketDetailSerializer(ticket).data)
+
+    @extend_schema(request=TicketUpdateSerializer, responses=TicketDetailSerializer)
+    def patch(self, request, ticket_id: int):
+        """Change status and/or assignee; each change is recorded in `history`."""
+        agent = request.user.agent
+        ticket = selectors.access_ticket(agent=agent, ticket_id=ticket_id)
+        serializer = TicketUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.ticket_update(
+            ticket=ticket, by=agent, status=data.get("status"), assignee=data.get("assignee"), assign="assignee" in data
+        )
+        return Response(TicketDetailSerializer(selectors.access_ticket(agent=agent, ticket_id=ticket_id)).data)
+
+
+class TicketCommentsView(APIView):
+    """Internal comments (agents only) appended to the ticket's thread."""
+
+    permission_classes = [IsAgent]
+
+    @extend_schema(request=CommentSerializer, responses={201: ThreadEntrySerializer})
+    def post(self, request, ticket_id: int):
+        agent = request.user.agent
+        ticket = selectors.access_ticket(agent=agent, ticket_id=ticket_id)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.ticket_comment_add(ticket=ticket, body=serializer.validated_data["body"], by=agent)
+        return Response(ThreadEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from tickets.models import ThreadEntry, Ticket
+from helpdesk.models import Agent
+from tickets.models import ThreadEntry, Ticket, TicketChange
 
 
 class ThreadEntrySerializer(serializers.ModelSerializer):
@@ -8,10 +9,18 @@ class ThreadEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ThreadEntry
-        fields = ["position", "author", "body", "created_at"]
+        fields = ["position", "kind", "author", "body", "created_at"]
 
     def get_author(self, entry) -> dict:
         return {"kind": entry.author_kind, "name": entry.author_name}
+
+
+class TicketChangeSerializer(serializers.ModelSerializer):
+    changed_by = serializers.CharField(source="changed_by.display_name", default=None)
+
+    class Meta:
+        model = TicketChange
+        fields = ["field", "old_value", "new_value", "changed_by", "changed_at"]
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -49,10 +58,11 @@ class TicketSerializer(serializers.ModelSerializer):
 
 class TicketDetailSerializer(TicketSerializer):
     thread = ThreadEntrySerializer(many=True, read_only=True)
+    history = TicketChangeSerializer(source="changes", many=True, read_only=True)
     agents = serializers.SerializerMethodField()
 
     class Meta(TicketSerializer.Meta):
-        fields = TicketSerializer.Meta.fields + ["agents", "thread"]
+        fields = TicketSerializer.Meta.fields + ["agents", "thread", "history"]
 
     def get_agents(self, ticket) -> list[dict]:
         return [{"id": agent.pk, "name": agent.display_name} for agent in ticket.agents.all()]
@@ -62,3 +72,15 @@ class TicketListQuerySerializer(serializers.Serializer):
     view = serializers.ChoiceField(choices=["all", "open", "mine", "chat-transcripts", "missed-chats"], default="all")
     q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     sort = serializers.ChoiceField(choices=["newest", "oldest", "updated", "subject", "status"], default="newest")
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=Agent.objects.filter(user__is_active=True), required=False, allow_null=True,
+        help_text="An agent id, or null to unassign.",
+    )  # fmt: skip
+
+
+class CommentSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=10000)

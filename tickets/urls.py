@@ -5,4 +5,5 @@ from tickets import api
 urlpatterns = [
     path("tickets/", api.TicketListView.as_view(), name="ticket-list"),
     path("tickets/<int:ticket_id>/", api.TicketDetailView.as_view(), name="ticket-detail"),
+    path("tickets/<int:ticket_id>/comments/", api.TicketCommentsView.as_view(), name="ticket-comments"),
 ]

@@ -31,3 +31,32 @@ def test_views_and_detail_with_thread(sales, support, api, agent):
     assert [e["body"] for e in detail["thread"]] == ["Invoice copy?", "<script>alert(1)</script>"]
     hidden_ticket = hidden.ticket.pk
     assert api.get(f"/api/v1/tickets/{hidden_ticket}/").status_code == 404
+
+
+def test_status_assignee_and_comments_over_rest(sales, api, agent, other_agent):
+    chat = accepted_chat(agent=agent, department=sales)
+    services.chat_end(chat_id=chat.pk, agent=agent)
+    ticket_id = chat.ticket.pk
+    response = api.patch(f"/api/v1/tickets/{ticket_id}/", {"status": "on_hold", "assignee": other_agent.pk}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "on_hold" and body["assignee"] == {"id": other_agent.pk, "name": "Bob"}
+    assert [(h["field"], h["new_value"], h["changed_by"]) for h in body["history"]] == [
+        ("status", "On Hold", "Alice"),
+        ("assignee", "Bob", "Alice"),
+    ]
+    unassigned = api.patch(f"/api/v1/tickets/{ticket_id}/", {"assignee": None}, format="json").json()
+    assert unassigned["assignee"] is None and unassigned["status"] == "on_hold"
+    assert api.patch(f"/api/v1/tickets/{ticket_id}/", {"status": "lost"}, format="json").status_code == 400
+    comment = api.post(f"/api/v1/tickets/{ticket_id}/comments/", {"body": "Called back"}, format="json")
+    assert comment.status_code == 201 and comment.json()["kind"] == "comment"
+    assert api.post(f"/api/v1/tickets/{ticket_id}/comments/", {"body": ""}, format="json").status_code == 400
+
+
+def test_agent_never_reaches_another_departments_ticket(support, api):
+    hidden = ChatFactory(department=support)
+    services.chat_visitor_leave(chat=hidden)
+    ticket_id = hidden.ticket.pk
+    assert api.get(f"/api/v1/tickets/{ticket_id}/").status_code == 404
+    assert api.patch(f"/api/v1/tickets/{ticket_id}/", {"status": "closed"}, format="json").status_code == 404
+    assert api.post(f"/api/v1/tickets/{ticket_id}/comments/", {"body": "x"}, format="json").status_code == 404
