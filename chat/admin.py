@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from chat import services
 from chat.models import Chat, Message, Visitor
 
 
@@ -21,6 +22,15 @@ class ChatAdmin(admin.ModelAdmin):
     search_fields = ["visitor__email", "question"]
     readonly_fields = [f.name for f in Chat._meta.fields]
     inlines = [MessageInline]
+    actions = ["end_chats"]
+
+    @admin.action(description="End selected active chats (writes their transcript tickets)")
+    def end_chats(self, request, queryset):
+        ended = 0
+        for chat in queryset.filter(status__in=Chat.OPEN_STATUSES):
+            services.chat_end(chat_id=chat.pk)
+            ended += 1
+        self.message_user(request, f"Ended {ended} chat(s).", messages.SUCCESS)
 
     def has_add_permission(self, request):
         return False

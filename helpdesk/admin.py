@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth.models import Group
 
-from helpdesk.models import Agent, Department
+from helpdesk.models import AGENTS_GROUP, Agent, Department
 
 
 @admin.register(Department)
@@ -18,3 +19,8 @@ class AgentAdmin(admin.ModelAdmin):
     # Chat status and ringer are the agent's own, changed through agent_update_chat_settings
     # (which also sends or withdraws offers); the admin shows them only.
     readonly_fields = ["chat_status", "ringer"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # every agent is in the Agents group, however they were created
+            obj.user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])

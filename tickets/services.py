@@ -72,7 +72,7 @@ def _lock(ticket: Ticket) -> Ticket:
 
 
 def ticket_update(
-    *, ticket: Ticket, by: Agent, status: str | None = None, assignee: Agent | None = None, assign: bool = False
+    *, ticket: Ticket, by: Agent | None, status: str | None = None, assignee: Agent | None = None, assign: bool = False
 ) -> Ticket:
     """Change status and/or assignee (`assign=True` with `assignee=None` unassigns); every real
     change is written to the ticket's history."""

@@ -37,7 +37,9 @@ def test_status_assignee_and_comments_over_rest(sales, api, agent, other_agent):
     chat = accepted_chat(agent=agent, department=sales)
     services.chat_end(chat_id=chat.pk, agent=agent)
     ticket_id = chat.ticket.pk
-    response = api.patch(f"/api/v1/tickets/{ticket_id}/", {"status": "on_hold", "assignee": other_agent.pk}, format="json")
+    response = api.patch(
+        f"/api/v1/tickets/{ticket_id}/", {"status": "on_hold", "assignee": other_agent.pk}, format="json"
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "on_hold" and body["assignee"] == {"id": other_agent.pk, "name": "Bob"}
