@@ -71,6 +71,21 @@ def missed_frame(chat: Chat, *, ticket_id: int) -> dict:
     return {"type": "chat.missed", "chat_id": chat.pk, "ticket_id": ticket_id}
 
 
+def chat_event_data(chat: Chat) -> dict:
+    """The chat as webhooks describe it (chat.started / accepted / ended / missed)."""
+    return {
+        "id": chat.pk,
+        "status": chat.status,
+        "question": chat.question,
+        "department": chat.department.slug if chat.department else None,
+        "visitor": {"name": chat.visitor.name, "email": chat.visitor.email},
+        "owner": agent_ref(chat.owner),
+        "started_at": timestamp(chat.started_at),
+        "accepted_at": timestamp(chat.accepted_at) if chat.accepted_at else None,
+        "ended_at": timestamp(chat.ended_at) if chat.ended_at else None,
+    }
+
+
 def error_frame(code: str, detail: str, **extra) -> dict:
     return {"type": "error", "code": code, "detail": detail, **extra}
 

@@ -15,6 +15,7 @@ from chat.visitor_info import VisitorFacts
 from helpdesk.errors import DomainError
 from helpdesk.events import publish_to_agent, publish_to_chat
 from helpdesk.models import Agent, Department
+from helpdesk.webhooks import webhooks_enqueue
 from tickets.models import Ticket
 from tickets.services import ticket_create_from_chat
 
@@ -105,6 +106,7 @@ def chat_start(
         )
         for agent in selectors.agents_to_offer(department):
             publish_to_agent(agent.pk, frames.offered_frame(chat, ring=agent.ringer))
+        webhooks_enqueue("chat.started", frames.chat_event_data(chat))
         _schedule_on_commit(chat_miss_when_due, chat.pk, eta=chat.missed_deadline)
     return chat, token
 
@@ -155,6 +157,7 @@ def chat_accept(*, chat_id: int, agent: Agent) -> Chat:
         withdrawn = frames.offer_withdrawn_frame(chat, reason="accepted")
         for other_id in selectors.agents_offered_chat(chat).exclude(pk=agent.pk).values_list("pk", flat=True):
             publish_to_agent(other_id, withdrawn)
+        webhooks_enqueue("chat.accepted", frames.chat_event_data(chat))
     return chat
 
 
@@ -382,6 +385,7 @@ def _close(chat: Chat) -> Chat:
     agents = list(Agent.objects.filter(chatparticipant__chat=chat, chatparticipant__left_at__isnull=True))
     ChatParticipant.objects.filter(chat=chat, left_at__isnull=True).update(left_at=chat.ended_at)
     publish_to_chat(chat.pk, frames.ended_frame(chat, ticket_id=ticket.pk), event="chat.closed")
+    webhooks_enqueue("chat.ended", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})
     for agent in agents:  # each now has room for another chat: offer what is waiting
         offers_publish_for_agent(agent=agent)
     return chat
@@ -435,6 +439,7 @@ def _mark_missed(chat: Chat) -> Chat:
     chat.save(update_fields=["status", "ended_at"])
     ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.MISSED_CHAT)
     publish_to_chat(chat.pk, frames.missed_frame(chat, ticket_id=ticket.pk), event="chat.closed")
+    webhooks_enqueue("chat.missed", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})
     withdrawn = frames.offer_withdrawn_frame(chat, reason="missed")
     for agent_id in selectors.agents_offered_chat(chat).values_list("pk", flat=True):
         publish_to_agent(agent_id, withdrawn)

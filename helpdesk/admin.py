@@ -1,7 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
 
-from helpdesk.models import AGENTS_GROUP, Agent, Department
+from helpdesk import webhooks
+from helpdesk.errors import DomainError
+from helpdesk.models import AGENTS_GROUP, Agent, Department, Webhook, WebhookDelivery
 
 
 @admin.register(Department)
@@ -24,3 +27,38 @@ class AgentAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change:  # every agent is in the Agents group, however they were created
             obj.user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
+
+
+class WebhookForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=[(event, event) for event in Webhook.EVENTS], widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["url", "events", "secret", "active"]
+
+    def clean_url(self):
+        try:
+            return webhooks.url_check(self.cleaned_data["url"])
+        except DomainError as error:
+            raise forms.ValidationError(error.detail) from error
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    form = WebhookForm
+    list_display = ["url", "active", "created_at"]
+    list_filter = ["active"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every event sent to every webhook, with its attempts."""
+
+    list_display = ["event", "webhook", "status", "attempts", "last_status_code", "created_at", "delivered_at"]
+    list_filter = ["status", "event", "webhook"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -51,3 +51,48 @@ class Agent(models.Model):
     @property
     def is_available(self) -> bool:
         return self.chat_enabled and self.chat_status == self.ChatStatus.ONLINE
+
+
+class Webhook(models.Model):
+    """An integrator's subscription: events POSTed to `url`, signed with `secret`."""
+
+    EVENTS = ["chat.started", "chat.accepted", "chat.ended", "chat.missed", "ticket.created", "ticket.updated"]
+
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list, help_text="Any of: " + ", ".join(EVENTS))
+    secret = models.CharField(
+        max_length=100, help_text="Signs every delivery (HMAC-SHA256); share it with the receiver."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook, with every attempt to deliver it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=50)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    log = models.JSONField(default=list, help_text="Every attempt: time, status code or error.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_status_next")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook} ({self.status})"

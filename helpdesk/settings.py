@@ -109,6 +109,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(LOCAL_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now: a URL typed without scheme is https
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -179,7 +180,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "chat.tasks.chat_sweep_overdue",
         "schedule": float(CHAT_SWEEP_INTERVAL_SECONDS),
     },
+    "webhooks-sweep": {
+        "task": "helpdesk.tasks.webhooks_sweep",
+        "schedule": float(CHAT_SWEEP_INTERVAL_SECONDS),
+    },
 }
+
+# Webhooks: loopback and private addresses are refused unless allowed (tests receive on 127.0.0.1).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 
 # Chat behaviour.
 CHAT_MISSED_AFTER_SECONDS = env_int("CHAT_MISSED_AFTER_SECONDS", 120)

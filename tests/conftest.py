@@ -164,14 +164,15 @@ def _port_open(port: int) -> bool:
         return False
 
 
-def celery_worker_process(tmp_path, sweep_seconds: int = 1) -> ManagedProcess:
-    """A real Celery worker with beat on the test database and the run's Redis."""
+def celery_worker_process(tmp_path, sweep_seconds: int = 1, **env) -> ManagedProcess:
+    """A real Celery worker with beat on the test database and the run's Redis; `env` adds
+    settings for it (e.g. WEBHOOK_ALLOW_PRIVATE=1)."""
     args = [
         str(BIN_DIR / "celery"), "-A", "helpdesk", "worker", "--beat", "--loglevel", "INFO",
         "--concurrency", "2", "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--schedule", str(tmp_path / "beat-schedule"),
     ]  # fmt: skip
-    env = _process_env(CHAT_SWEEP_INTERVAL_SECONDS=sweep_seconds)
+    env = _process_env(CHAT_SWEEP_INTERVAL_SECONDS=sweep_seconds, **env)
     return ManagedProcess(args, env, ready_text=" ready.")
 
 

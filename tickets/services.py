@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from helpdesk.errors import DomainError
 from helpdesk.models import Agent
+from helpdesk.webhooks import webhooks_enqueue
 from tickets.models import ThreadEntry, Ticket, TicketChange
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,22 @@ def ticket_create_from_chat(*, chat, kind: str) -> Ticket:
         ticket.search_text = "\n".join(entry.body for entry in entries)
         ticket.save(update_fields=["search_text"])
         ticket.agents.set(chat.participants.all())
+        webhooks_enqueue("ticket.created", ticket_event_data(ticket))
     return ticket
+
+
+def ticket_event_data(ticket: Ticket) -> dict:
+    """The ticket as webhooks describe it (ticket.created / ticket.updated)."""
+    return {
+        "id": ticket.pk,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "view": ticket.get_kind_display(),
+        "requester": {"name": ticket.requester_name, "email": ticket.requester_email},
+        "department": ticket.department.slug if ticket.department else None,
+        "assignee": {"id": ticket.assignee.pk, "name": ticket.assignee.display_name} if ticket.assignee else None,
+        "chat_id": ticket.source_chat_id,
+    }
 
 
 def _subject(question: str) -> str:
@@ -95,6 +111,9 @@ def ticket_update(
                 TicketChange(ticket=ticket, field=field, old_value=old, new_value=new, changed_by=by)
                 for field, old, new in changes
             )
+            data = ticket_event_data(ticket)
+            data["changes"] = [{"field": field, "from": old, "to": new} for field, old, new in changes]
+            webhooks_enqueue("ticket.updated", data)
     return ticket
 
 
