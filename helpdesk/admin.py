@@ -30,6 +30,7 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 class WebhookForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         choices=[(event, event) for event in Webhook.EVENTS], widget=forms.CheckboxSelectMultiple
     )

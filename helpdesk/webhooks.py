@@ -82,12 +82,20 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
-    """One attempt: POST, then record the outcome. No row lock is held during the request;
-    the outcome is written only if nobody recorded an attempt meanwhile. Safe to run twice."""
+    """One attempt: claim it, POST, record the outcome. Safe to run twice: the claim (moving
+    `next_attempt_at` past the request's timeout in one conditional UPDATE) lets one runner
+    through, and no row lock is held while the request is in flight."""
     delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return None
-    if delivery.next_attempt_at > timezone.now() + timedelta(seconds=1):
+    now = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk,
+        status=WebhookDelivery.Status.PENDING,
+        attempts=delivery.attempts,
+        next_attempt_at__lte=now + timedelta(seconds=1),  # a countdown may fire a hair early
+    ).update(next_attempt_at=now + timedelta(seconds=2 * TIMEOUT_SECONDS))
+    if not claimed:
         return None
     status_code, error = _post(delivery)
     now = timezone.now()
