@@ -25,6 +25,7 @@ from chat.serializers import (
 from chat.visitor_info import visitor_facts
 from helpdesk.errors import DomainError
 from helpdesk.permissions import IsAgent
+from helpdesk.throttles import VisitorRateThrottle
 from tickets.selectors import recent_tickets_of_requester
 
 
@@ -33,10 +34,11 @@ def _visible_chats(request):
 
 
 class VisitorChatStartView(APIView):
-    """A website visitor starts a chat (no sign-in)."""
+    """A website visitor starts a chat (no sign-in). Rate-limited per client address."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [VisitorRateThrottle]
 
     @extend_schema(request=VisitorChatStartSerializer, responses={201: VisitorChatStartedSerializer})
     def post(self, request):

@@ -145,6 +145,19 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Redis: channel layer, Celery broker and result backend.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# The shared cache (API rate limit counters) lives in Redis too, apart from other keys.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CHANNEL_PREFIX", "helpdesk") + "-cache",
+    }
+}
+# Requests per user (token or session) and per client address on the public visitor endpoint;
+# empty disables a limit. Over the limit: 429 with Retry-After.
+API_RATE_USER = os.environ.get("API_RATE_USER", "3000/min")
+API_RATE_VISITOR = os.environ.get("API_RATE_VISITOR", "300/min")
+
 # The pub/sub layer keeps one subscriber connection per process and publishes over a small
 # pool; the pool is capped deliberately instead of redis-py's default of 100 connections.
 CHANNEL_LAYERS = {
@@ -218,6 +231,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api_errors.exception_handler",
     "DEFAULT_PARSER_CLASSES": ["helpdesk.api_errors.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.throttles.TokenRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
