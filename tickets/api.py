@@ -70,3 +70,18 @@ class TicketCommentsView(APIView):
         serializer.is_valid(raise_exception=True)
         entry = services.ticket_comment_add(ticket=ticket, body=serializer.validated_data["body"], by=agent)
         return Response(ThreadEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class TicketRepliesView(APIView):
+    """Reply by e-mail to a missed chat's requester; the reply is recorded on the thread."""
+
+    permission_classes = [IsAgent]
+
+    @extend_schema(request=CommentSerializer, responses={201: ThreadEntrySerializer})
+    def post(self, request, ticket_id: int):
+        agent = request.user.agent
+        ticket = selectors.access_ticket(agent=agent, ticket_id=ticket_id)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.ticket_reply_by_email(ticket=ticket, body=serializer.validated_data["body"], by=agent)
+        return Response(ThreadEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

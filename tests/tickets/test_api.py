@@ -62,3 +62,17 @@ def test_agent_never_reaches_another_departments_ticket(support, api):
     assert api.get(f"/api/v1/tickets/{ticket_id}/").status_code == 404
     assert api.patch(f"/api/v1/tickets/{ticket_id}/", {"status": "closed"}, format="json").status_code == 404
     assert api.post(f"/api/v1/tickets/{ticket_id}/comments/", {"body": "x"}, format="json").status_code == 404
+
+
+def test_reply_by_email_over_rest(sales, api, agent):
+    from django.core import mail
+
+    missed = ChatFactory(department=sales, question="Open on Sunday?")
+    services.chat_visitor_leave(chat=missed)
+    response = api.post(f"/api/v1/tickets/{missed.ticket.pk}/replies/", {"body": "Yes, 10 to 4."}, format="json")
+    assert response.status_code == 201 and response.json()["kind"] == "reply"
+    assert mail.outbox[0].to == [missed.visitor.email]
+    chat = accepted_chat(agent=agent, department=sales)
+    services.chat_end(chat_id=chat.pk, agent=agent)
+    refused = api.post(f"/api/v1/tickets/{chat.ticket.pk}/replies/", {"body": "x"}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "not_allowed"
