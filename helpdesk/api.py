@@ -5,9 +5,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk import services
-from helpdesk.models import Department
+from helpdesk.models import Agent, Department
 from helpdesk.permissions import IsAgent
-from helpdesk.serializers import AgentMeSerializer, DepartmentSerializer
+from helpdesk.serializers import AgentMeSerializer, AgentSerializer, DepartmentSerializer
 
 
 class AgentMeView(APIView):
@@ -29,6 +29,17 @@ class AgentMeView(APIView):
             ringer=serializer.validated_data.get("ringer"),
         )
         return Response(AgentMeSerializer(agent).data)
+
+
+class AgentListView(ListAPIView):
+    """Colleagues (e.g. to assign a ticket): every active agent, with their chat status."""
+
+    permission_classes = [IsAgent]
+    serializer_class = AgentSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return Agent.objects.filter(user__is_active=True).prefetch_related("departments").order_by("display_name")
 
 
 class DepartmentListView(ListAPIView):

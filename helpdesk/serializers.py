@@ -19,3 +19,12 @@ class AgentMeSerializer(serializers.ModelSerializer):
         model = Agent
         fields = ["id", "name", "departments", "chat_enabled", "chat_status", "ringer", "max_concurrent_chats"]
         read_only_fields = ["id", "name", "departments", "chat_enabled", "max_concurrent_chats"]
+
+
+class AgentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name")
+    departments = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = Agent
+        fields = ["id", "name", "departments", "chat_enabled", "chat_status"]

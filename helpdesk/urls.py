@@ -10,6 +10,7 @@ from helpdesk.api_errors import api_not_found
 from tickets import views as ticket_views
 
 api_v1 = [
+    path("agents/", api.AgentListView.as_view(), name="agent-list"),
     path("agents/me/", api.AgentMeView.as_view(), name="agent-me"),
     path("departments/", api.DepartmentListView.as_view(), name="department-list"),
     path("", include("chat.urls")),

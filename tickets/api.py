@@ -30,9 +30,11 @@ class TicketListView(ListAPIView):
         query = TicketListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        return selectors.tickets_listed(
+        tickets = selectors.tickets_listed(
             agent=self.request.user.agent, view=data["view"], query=data["q"], sort=data["sort"]
         )
+        filters = {key: data[key] for key in ("status", "department", "assignee") if key in data}
+        return tickets.filter(**filters)
 
 
 class TicketDetailView(APIView):

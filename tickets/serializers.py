@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from helpdesk.models import Agent
+from helpdesk.models import Agent, Department
 from tickets.models import ThreadEntry, Ticket, TicketChange
 
 
@@ -72,6 +72,9 @@ class TicketListQuerySerializer(serializers.Serializer):
     view = serializers.ChoiceField(choices=["all", "open", "mine", "chat-transcripts", "missed-chats"], default="all")
     q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     sort = serializers.ChoiceField(choices=["newest", "oldest", "updated", "subject", "status"], default="newest")
+    status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
+    department = serializers.SlugRelatedField(slug_field="slug", queryset=Department.objects.all(), required=False)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=Agent.objects.all(), required=False)
 
 
 class TicketUpdateSerializer(serializers.Serializer):

@@ -76,3 +76,30 @@ def test_reply_by_email_over_rest(sales, api, agent):
     services.chat_end(chat_id=chat.pk, agent=agent)
     refused = api.post(f"/api/v1/tickets/{chat.ticket.pk}/replies/", {"body": "x"}, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "not_allowed"
+
+
+def test_list_filters_by_status_department_and_assignee(sales, support, api, agent):
+    agent.departments.add(support)
+    for department in (sales, support):
+        services.chat_visitor_leave(chat=ChatFactory(department=department))
+    from tickets import services as ticket_services
+    from tickets.models import Ticket
+
+    sales_ticket = Ticket.objects.get(department=sales)
+    ticket_services.ticket_update(ticket=sales_ticket, by=agent, status="closed", assignee=agent, assign=True)
+
+    def ids(query):
+        return [t["id"] for t in api.get(f"/api/v1/tickets/?{query}").json()["results"]]
+
+    assert ids("status=closed") == [sales_ticket.pk]
+    assert ids("department=support") == [Ticket.objects.get(department=support).pk]
+    assert ids(f"assignee={agent.pk}") == [sales_ticket.pk]
+    assert api.get("/api/v1/tickets/?status=bogus").status_code == 400
+    agents = api.get("/api/v1/agents/").json()
+    assert {
+        "id": agent.pk,
+        "name": "Alice",
+        "departments": ["sales", "support"],
+        "chat_enabled": True,
+        "chat_status": "online",
+    } in agents
