@@ -59,31 +59,29 @@ class TicketDetailView(APIView):
         return Response(TicketDetailSerializer(selectors.access_ticket(agent=agent, ticket_id=ticket_id)).data)
 
 
-class TicketCommentsView(APIView):
+class _TicketEntryView(APIView):
+    """POST `{body}`: one service appends an entry to the ticket's thread."""
+
+    permission_classes = [IsAgent]
+    add_entry = None  # the service
+
+    @extend_schema(request=CommentSerializer, responses={201: ThreadEntrySerializer})
+    def post(self, request, ticket_id: int):
+        agent = request.user.agent
+        ticket = selectors.access_ticket(agent=agent, ticket_id=ticket_id)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = type(self).add_entry(ticket=ticket, body=serializer.validated_data["body"], by=agent)
+        return Response(ThreadEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class TicketCommentsView(_TicketEntryView):
     """Internal comments (agents only) appended to the ticket's thread."""
 
-    permission_classes = [IsAgent]
-
-    @extend_schema(request=CommentSerializer, responses={201: ThreadEntrySerializer})
-    def post(self, request, ticket_id: int):
-        agent = request.user.agent
-        ticket = selectors.access_ticket(agent=agent, ticket_id=ticket_id)
-        serializer = CommentSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        entry = services.ticket_comment_add(ticket=ticket, body=serializer.validated_data["body"], by=agent)
-        return Response(ThreadEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+    add_entry = services.ticket_comment_add
 
 
-class TicketRepliesView(APIView):
+class TicketRepliesView(_TicketEntryView):
     """Reply by e-mail to a missed chat's requester; the reply is recorded on the thread."""
 
-    permission_classes = [IsAgent]
-
-    @extend_schema(request=CommentSerializer, responses={201: ThreadEntrySerializer})
-    def post(self, request, ticket_id: int):
-        agent = request.user.agent
-        ticket = selectors.access_ticket(agent=agent, ticket_id=ticket_id)
-        serializer = CommentSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        entry = services.ticket_reply_by_email(ticket=ticket, body=serializer.validated_data["body"], by=agent)
-        return Response(ThreadEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+    add_entry = services.ticket_reply_by_email
