@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from chat.serializers import StrictCharField
 from helpdesk.models import Agent, Department
 from tickets.models import ThreadEntry, Ticket, TicketChange
 
@@ -86,4 +87,4 @@ class TicketUpdateSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=10000)
+    body = StrictCharField(max_length=10000)

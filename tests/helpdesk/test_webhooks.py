@@ -143,3 +143,13 @@ def test_real_worker_retries_until_the_receiver_accepts(receiver, tmp_path, agen
     delivery = WebhookDelivery.objects.get()
     assert [entry["status_code"] for entry in delivery.log] == [500, 200]
     assert len(hook.received) == 2
+
+
+@pytest.mark.django_db
+def test_redirects_are_not_followed(receiver, agent):
+    hook = receiver(statuses=[302])
+    webhooks.webhook_create(url=hook.url, events=["chat.accepted"], secret="s")
+    chat_services.chat_accept(chat_id=ChatFactory().pk, agent=agent)
+    delivery = webhooks.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    assert delivery.status == "pending" and delivery.last_status_code == 302  # to be retried, not "delivered"
+    assert len(hook.received) == 1
