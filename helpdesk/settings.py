@@ -242,6 +242,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk live chat API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "helpdesk.schema.add_error_responses",
+    ],
     # Swagger UI's assets are served by the app itself, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

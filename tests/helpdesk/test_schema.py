@@ -8,6 +8,12 @@ def test_openapi_schema_generates_without_warnings(tmp_path):
     schema = (tmp_path / "schema.yml").read_text()
     for path in ("/api/v1/visitor/chats/", "/api/v1/chats/{chat_id}/accept/", "/api/v1/tickets/", "/api/v1/agents/me/"):
         assert f"{path}:" in schema
+    import yaml
+
+    document = yaml.safe_load(schema)
+    accept = document["paths"]["/api/v1/chats/{chat_id}/accept/"]["post"]["responses"]
+    assert accept["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert document["components"]["schemas"]["Error"]["required"] == ["code", "detail"]
 
 
 @pytest.mark.django_db
