@@ -13,7 +13,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from chat import frames, selectors, services
+from chat import frames, selectors, services, ws_throttle
 from chat.models import Chat, Message
 from chat.origins import agent_origin_allowed, visitor_origin_allowed
 from helpdesk.errors import DomainError
@@ -24,6 +24,16 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
+
+
+def frame_ids(content: dict) -> dict:
+    """What identifies a client frame (`chat_id`, `client_id`), echoed in an error about it so a
+    client can tell which action failed."""
+    return {
+        key: content[key]
+        for key in ("chat_id", "client_id")
+        if isinstance(content.get(key), (int, str)) and not isinstance(content.get(key), bool)
+    }
 
 
 def _message_replay(chat_id: int, after_seq: int) -> list[dict]:
@@ -72,12 +82,7 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         if handler_name is None:
             await self.send_error("unknown_type", f"Unknown frame type {content['type']!r}.")
             return
-        # Echo what identifies the failed frame, so a client can tell which action failed.
-        extra = {
-            key: content[key]
-            for key in ("chat_id", "client_id")
-            if isinstance(content.get(key), (int, str)) and not isinstance(content.get(key), bool)
-        }
+        extra = frame_ids(content)
         try:
             await getattr(self, handler_name)(content)
         except DomainError as error:
@@ -89,6 +94,16 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_error(self, code: str, detail: str, **extra) -> None:
         await self.send_json(frames.error_frame(code, detail, **extra))
+
+    async def over_rate(self, content: dict) -> bool:
+        """Count a frame against this sender's rate limits (`rate_limits`, chat/ws_throttle.py);
+        over one, tell the client when to retry and return True: the frame is dropped."""
+        wait = await ws_throttle.retry_after(self.rate_limits)
+        if wait is None:
+            return False
+        detail = f"Too many frames; try again in {wait} seconds."
+        await self.send_error("throttled", detail, for_type=content["type"], retry_after=wait, **frame_ids(content))
+        return True
 
     @staticmethod
     def id_field(content: dict, name: str) -> int:
@@ -128,6 +143,7 @@ class VisitorConsumer(FrameConsumer):
         except ValueError:
             after_seq = 0
         self.group = chat_group(self.chat.pk)
+        self.rate_limits = [("visitor", self.chat.pk), ("ip", ws_throttle.scope_client_ip(self.scope))]
         # Join before reading the replay so that nothing falls between the two; live
         # messages the replay already covered are dropped by `seq` below.
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -157,6 +173,8 @@ class VisitorConsumer(FrameConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def on_message_send(self, content):
+        if await self.over_rate(content):
+            return
         message, created = await database_sync_to_async(services.message_post)(
             chat_id=self.chat.pk,
             body=content.get("body"),
@@ -168,6 +186,8 @@ class VisitorConsumer(FrameConsumer):
             await self.send_json(frames.message_frame(message))
 
     async def on_typing(self, content):
+        if await self.over_rate(content):
+            return
         frame = {
             "type": "typing",
             "chat_id": self.chat.pk,
@@ -217,6 +237,7 @@ class AgentConsumer(FrameConsumer):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.chat_ids: set[int] = set()
+        self.rate_limits = [("agent", self.agent.pk), ("ip", ws_throttle.scope_client_ip(self.scope))]
         self.replayed_up_to: dict[int, int] = {}
         await self.channel_layer.group_add(agent_group(self.agent.pk), self.channel_name)
         open_ids, pending = await database_sync_to_async(self._initial_state)()
@@ -251,6 +272,8 @@ class AgentConsumer(FrameConsumer):
         await self.channel_layer.group_discard(chat_group(chat_id), self.channel_name)
 
     async def on_message_send(self, content):
+        if await self.over_rate(content):
+            return
         message, created = await database_sync_to_async(services.message_post)(
             chat_id=self.id_field(content, "chat_id"),
             body=content.get("body"),
@@ -263,6 +286,8 @@ class AgentConsumer(FrameConsumer):
             await self.send_json(frames.message_frame(message))
 
     async def on_typing(self, content):
+        if await self.over_rate(content):
+            return
         chat_id = self.id_field(content, "chat_id")
         if chat_id not in self.chat_ids:
             raise DomainError("not_allowed", "You do not take part in this chat.")

@@ -1,6 +1,7 @@
 """Settings, read from the environment (12-factor). See README.md "Configuration"."""
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -22,6 +23,14 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate in DRF's form ("120/min", "5/s"); empty means no limit."""
+    raw = os.environ.get(name, default).strip()
+    if raw and not re.fullmatch(r"\d+/[smhd][a-z]*", raw):
+        raise ImproperlyConfigured(f"{name} must look like '120/min' (or be empty), got {raw!r}")
+    return raw
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -155,8 +164,14 @@ CACHES = {
 }
 # Requests per user (token or session) and per client address on the public visitor endpoint;
 # empty disables a limit. Over the limit: 429 with Retry-After.
-API_RATE_USER = os.environ.get("API_RATE_USER", "3000/min")
-API_RATE_VISITOR = os.environ.get("API_RATE_VISITOR", "300/min")
+API_RATE_USER = env_rate("API_RATE_USER", "3000/min")
+API_RATE_VISITOR = env_rate("API_RATE_VISITOR", "300/min")
+# Websocket `message.send` and `typing` frames per visitor chat, per agent (all their sockets)
+# and per client address (chat/ws_throttle.py); empty disables a limit. Clients send `typing`
+# at most every 2 s, so a person chatting stays far below these.
+WS_RATE_VISITOR = env_rate("WS_RATE_VISITOR", "120/min")
+WS_RATE_AGENT = env_rate("WS_RATE_AGENT", "600/min")
+WS_RATE_IP = env_rate("WS_RATE_IP", "3000/min")
 
 # The pub/sub layer keeps one subscriber connection per process and publishes over a small
 # pool; the pool is capped deliberately instead of redis-py's default of 100 connections.
