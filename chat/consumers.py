@@ -16,7 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from chat import frames, selectors, services, ws_throttle
 from chat.models import Chat, Message
 from chat.origins import agent_origin_allowed, visitor_origin_allowed
-from helpdesk.errors import DomainError
+from helpdesk.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_DETAIL, DomainError
 from helpdesk.events import agent_group, chat_group
 from tickets.models import Ticket
 
@@ -87,6 +87,10 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
             await getattr(self, handler_name)(content)
         except DomainError as error:
             await self.send_error(error.code, error.detail, for_type=content["type"], **extra)
+        except SERVICE_UNAVAILABLE as error:
+            # The database (or Redis) is down: the client may send the frame again later.
+            logger.warning("frame %s failed, a backing service is unavailable: %r", content["type"], error)
+            await self.send_error("unavailable", UNAVAILABLE_DETAIL, for_type=content["type"], **extra)
         except Exception:
             # A bug must not cost the client its socket (and its other chats).
             logger.exception("frame %s failed", content["type"])

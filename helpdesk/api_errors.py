@@ -1,12 +1,16 @@
 """One error shape for the whole API: {"code", "detail"} (plus field errors on 400)."""
 
+import logging
+
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from helpdesk.errors import DomainError
+from helpdesk.errors import SERVICE_UNAVAILABLE, DomainError, unavailable_body
+
+logger = logging.getLogger(__name__)
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -28,6 +32,9 @@ def exception_handler(exc, context):
         return Response(body, status=exc.http_status)
     response = drf_exception_handler(exc, context)
     if response is None:
+        if isinstance(exc, SERVICE_UNAVAILABLE):
+            logger.warning("API request failed, a backing service is unavailable: %r", exc)
+            return Response(unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return None
     if isinstance(exc, exceptions.ValidationError):
         # Field errors stay where DRF clients expect them (top level, per field); `code` and

@@ -1,5 +1,9 @@
 """The one error type the domain raises; every edge maps it the same way."""
 
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 
 class DomainError(Exception):
     """A domain rule refused the request. `code` is machine-readable and stable."""
@@ -33,3 +37,15 @@ class DomainError(Exception):
     @property
     def http_status(self) -> int:
         return self.STATUS.get(self.code, 400)
+
+
+# A backing service cannot be reached (the database, or Redis): the same request may succeed
+# later. Every edge answers these with the code `unavailable`: HTTP 503, an `error` frame on a
+# socket, close code 4503 for a socket that cannot be set up.
+SERVICE_UNAVAILABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+UNAVAILABLE_DETAIL = "The service is temporarily unavailable; try again shortly."
+
+
+def unavailable_body() -> dict:
+    """The API's error body for a SERVICE_UNAVAILABLE error (HTTP 503)."""
+    return {"code": "unavailable", "detail": UNAVAILABLE_DETAIL}

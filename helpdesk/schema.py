@@ -19,6 +19,7 @@ ERRORS = {
     "409": "Conflicts with the current state",
     "415": "Unsupported media type",
     "429": "Rate limit reached (see Retry-After)",
+    "503": "The database or Redis cannot be reached (code unavailable); try again later",
 }
 
 

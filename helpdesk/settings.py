@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees a view's exception first: database or Redis down → 503.
+    "helpdesk.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
