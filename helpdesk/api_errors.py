@@ -2,7 +2,10 @@
 
 import logging
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
@@ -21,6 +24,9 @@ _CODES = {
     exceptions.ParseError: "invalid_json",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "throttled",
+    # Django's own, raised by get_object_or_404 and the like; DRF answers them as 404 / 403.
+    Http404: "not_found",
+    DjangoPermissionDenied: "not_allowed",
 }
 
 
@@ -30,6 +36,9 @@ def exception_handler(exc, context):
         if exc.field:
             body[exc.field] = [exc.detail]
         return Response(body, status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):  # Django would answer with its HTML 400 page
+        detail = f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        return Response({"code": "too_large", "detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     response = drf_exception_handler(exc, context)
     if response is None:
         if isinstance(exc, SERVICE_UNAVAILABLE):

@@ -17,6 +17,7 @@ ERRORS = {
     "404": "Not found, or not visible to you",
     "405": "Method not allowed",
     "409": "Conflicts with the current state",
+    "413": "Request body too large",
     "415": "Unsupported media type",
     "429": "Rate limit reached (see Retry-After)",
     "503": "The database or Redis cannot be reached (code unavailable); try again later",
