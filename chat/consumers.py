@@ -147,7 +147,12 @@ class VisitorConsumer(FrameConsumer):
         except ValueError:
             after_seq = 0
         self.group = chat_group(self.chat.pk)
-        self.rate_limits = [("visitor", self.chat.pk), ("ip", ws_throttle.scope_client_ip(self.scope))]
+        # Keyed by the token's hash, not the chat id: ids can come back (a test database flushed
+        # between tests, a restored backup) and would inherit another chat's count.
+        self.rate_limits = [
+            ("visitor", self.chat.visitor_token_hash),
+            ("ip", ws_throttle.scope_client_ip(self.scope)),
+        ]
         # Join before reading the replay so that nothing falls between the two; live
         # messages the replay already covered are dropped by `seq` below.
         await self.channel_layer.group_add(self.group, self.channel_name)
