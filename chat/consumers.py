@@ -10,12 +10,12 @@ import logging
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chat import frames, selectors, services, ws_throttle
 from chat.models import Chat, Message
 from chat.origins import agent_origin_allowed, visitor_origin_allowed
+from helpdesk.db_threads import database_sync_to_async
 from helpdesk.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_DETAIL, DomainError
 from helpdesk.events import agent_group, chat_group
 from tickets.models import Ticket

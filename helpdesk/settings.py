@@ -118,6 +118,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests need a file (not :memory:) so that the Daphne and Celery processes they start
     # see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(LOCAL_DIR / "test.sqlite3")}
+# Threads a server process runs websocket database work on (helpdesk/db_threads.py): a pool
+# on PostgreSQL, so commits overlap; one on SQLite, which has one writer at a time anyway.
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+DATABASE_THREADS = env_int("DATABASE_THREADS", 1 if _SQLITE else 8)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
