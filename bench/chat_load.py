@@ -222,12 +222,13 @@ async def measure_target(name: str, args, env: dict, chats: list[BenchChat]) -> 
         # Warm up: imports, connections, query plans. Not counted.
         await run_step(client, chats, agent_sockets, min(args.rates), 2, args.drain, f"{name}-warm")
         steps = []
-        for rate in args.rates:
+        for index, rate in enumerate(args.rates):
             cpu_server = servers.cpu_seconds()
             cpu_redis = stack.process_cpu_seconds(("redis-server",))
             cpu_db = stack.process_cpu_seconds(("postgres", "postmaster"))
             cpu_client = sum(stack.psutil.Process().cpu_times()[:2])
-            result = await run_step(client, chats, agent_sockets, rate, args.seconds, args.drain, f"{name}-{rate}")
+            tag = f"{name}-{index}-{rate:g}"  # client_ids must not repeat: a repeat is a resend
+            result = await run_step(client, chats, agent_sockets, rate, args.seconds, args.drain, tag)
             messages = result["sent"]
             result["server_cpu_ms_per_message"] = round((servers.cpu_seconds() - cpu_server) * 1000 / messages, 3)
             result["client_cpu_ms_per_message"] = round(
@@ -247,8 +248,17 @@ async def measure_target(name: str, args, env: dict, chats: list[BenchChat]) -> 
                 or result["lost"] > 0.05 * messages
             ):
                 break
+        held = None
+        if args.hold:
+            # Hold every socket open for a while under a trickle of messages (websocket pings
+            # every 20 s on both sides are the heartbeats), then see what is still open.
+            held = await run_step(client, chats, agent_sockets, args.hold_rate, args.hold, args.drain, f"{name}-hold")
+            held["sockets_open_after"] = sockets - client.closed
+            held["server_rss_mib_after"] = round(servers.rss_bytes() / 2**20, 1)
+            print_step(name, held)
         return {
             "target": name,
+            "held": held,
             "app": TARGETS[name],
             "servers": args.servers,
             "sockets": sockets,
@@ -315,6 +325,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--drain", type=float, default=3)
     parser.add_argument("--stop-p99-ms", type=float, default=1000)
+    parser.add_argument("--hold", type=float, default=0, help="after the steps, hold all sockets this many seconds")
+    parser.add_argument("--hold-rate", type=float, default=20, help="messages per second while holding")
     parser.add_argument("--plot", help="write a PNG of latency against rate to this path")
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]

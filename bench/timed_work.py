@@ -15,6 +15,7 @@ within one interval of the restart.
 """
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -32,7 +33,11 @@ def start_worker(env: dict, sweep: int) -> subprocess.Popen:
         "--schedule", str(stack.LOCAL_DIR / "bench-beat-schedule"),
     ]  # fmt: skip
     worker = subprocess.Popen(
-        args, cwd=stack.BASE_DIR, env=dict(env, CHAT_SWEEP_INTERVAL_SECONDS=str(sweep)), stdout=subprocess.DEVNULL
+        args,
+        cwd=stack.BASE_DIR,
+        env=dict(env, CHAT_SWEEP_INTERVAL_SECONDS=str(sweep)),
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the kill takes the pool children too
     )
     time.sleep(3)  # the worker connects and beat starts; nothing is due yet
     return worker
@@ -164,7 +169,7 @@ def main() -> int:
         kill_chats = chats[args.pending :]
         due = scheduled_ends(kill_chats, rate=1000, delay=6)
         time.sleep(2)
-        worker.send_signal(signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)  # as when its container is killed
         worker.wait()
         time.sleep(7)
         restart_moment = timezone.now()
