@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format screenshots bench bench-canned clean chromium
+.PHONY: run test lint format screenshots bench bench-chat bench-timed bench-soak bench-canned clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,21 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 # Measurements for docs/performance.md (loopback only, bounded; results in bench/results/).
-bench: bench-canned
+# SQLite and embedded Redis by default; set DATABASE_URL / REDIS_URL to measure those servers.
+bench: bench-chat bench-timed bench-canned
+
+# Latency, loss and CPU per message: the product beside the stock and the tuned bare relay.
+bench-chat: $(STAMP)
+	$(PY) bench/chat_load.py --plot bench/results/latency.png
+
+# Lateness of scheduled ends and missed-chat deadlines; a worker killed with SIGKILL.
+bench-timed: $(STAMP)
+	$(PY) bench/timed_work.py
+
+# 5,000 chats (10,000 sockets) held under a trickle of messages for SOAK_SECONDS.
+SOAK_SECONDS ?= 600
+bench-soak: $(STAMP)
+	$(PY) bench/chat_load.py --targets app --chats 5000 --agents 5000 --rates 100 --hold $(SOAK_SECONDS)
 
 bench-canned: $(STAMP)
 	$(PY) bench/canned_suggest.py

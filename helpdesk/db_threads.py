@@ -7,14 +7,18 @@ PostgreSQL calls therefore run in a pool of threads, each with its own connectio
 flushes overlap (PostgreSQL group commit). SQLite takes one writer at a time whatever we do
 and its lock waits sleep, so there one thread keeps doing all of it.
 
-Order stays right: a chat's messages take their `seq` under the chat's row lock, and clients
-place messages by `seq` (docs/protocol.md).
+Order stays right: a chat's messages take their `seq` under the chat's row lock, and each call
+keeps the place of what it publishes from that moment (helpdesk/events.py), so frames leave a
+process in `seq` order whichever thread's commit finishes first.
 """
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
+
+from helpdesk.events import ordered_publishing
 
 _THREADS = settings.DATABASE_THREADS
 _pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="db") if _THREADS > 1 else None
@@ -22,6 +26,12 @@ _pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="db") if _TH
 
 def database_sync_to_async(func):
     """Channels' `database_sync_to_async`, on the pool when there is one."""
+
+    @functools.wraps(func)
+    def call(*args, **kwargs):
+        with ordered_publishing():
+            return func(*args, **kwargs)
+
     if _pool is None:
-        return DatabaseSyncToAsync(func)
-    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_pool)
+        return DatabaseSyncToAsync(call)
+    return DatabaseSyncToAsync(call, thread_sensitive=False, executor=_pool)

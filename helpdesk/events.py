@@ -8,7 +8,10 @@ frame a client receives; the consumers' handlers only forward it.
 import asyncio
 import logging
 import os
+import threading
 import weakref
+from collections import deque
+from contextlib import contextmanager
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -39,18 +42,27 @@ def publish_to_agent(agent_id: int, frame: dict, *, event: str = "agent.frame", 
 
 def publish_on_commit(group: str, event: dict) -> None:
     """Send `event` to `group` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: _publish(group, event))
+    outbox = _thread_outbox()
+    if outbox is None:
+        transaction.on_commit(lambda: _publish(group, event))
+        return
+    # Inside a server's database call: take the event's place in the outbox now, while this
+    # transaction still holds its row locks, and fill it at commit. Posts to one chat serialise
+    # on the chat's row, so their frames leave in `seq` order even when the commits of several
+    # database threads (helpdesk/db_threads.py) finish in another order.
+    slot = outbox.reserve(group, event)
+    transaction.on_commit(lambda: outbox.settle(slot, send=True))
 
 
 def _publish(group: str, event: dict) -> None:
     loop = _calling_event_loop()
     if loop is not None:
-        # Called from a database thread of an ASGI server (a consumer's or a view's
-        # sync_to_async call): hand the event to that loop and return at once. Waiting for
-        # the send (async_to_sync) kept the process's single database thread idle for a whole
-        # event-loop round trip per message, which was most of our per-message latency.
+        # Called from a database thread of an ASGI server (a view's sync_to_async call): hand
+        # the event to that loop and return at once. Waiting for the send (async_to_sync) kept
+        # the database thread idle for a whole event-loop round trip per message.
         try:
-            loop.call_soon_threadsafe(_enqueue, group, event)
+            outbox = _Outbox.of(loop)
+            outbox.settle(outbox.reserve(group, event), send=True)
             return
         except RuntimeError:  # the loop has closed meanwhile
             pass
@@ -75,27 +87,111 @@ def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
     return loop
 
 
-# One queue and one sending task per event loop: events leave in the order they were
-# committed, as they did when each publish waited for its send.
-_outboxes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[asyncio.Queue, asyncio.Task]]" = (
-    weakref.WeakKeyDictionary()
-)
+class _Slot:
+    __slots__ = ("group", "event", "state")
+
+    def __init__(self, group: str, event: dict):
+        self.group, self.event, self.state = group, event, "reserved"
 
 
-def _enqueue(group: str, event: dict) -> None:
-    loop = asyncio.get_running_loop()
-    outbox = _outboxes.get(loop)
-    if outbox is None or outbox[1].done():
-        queue: asyncio.Queue = asyncio.Queue()
-        outbox = _outboxes[loop] = (queue, loop.create_task(_send_from(queue)))
-    outbox[0].put_nowait((group, event))
+class _Outbox:
+    """One per event loop: events leave in the order their places were reserved, one sending
+    task per loop. A place is settled by the commit (send) or by the end of the database call
+    whose transaction rolled back (drop); the sender waits for the oldest place to settle."""
+
+    _by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Outbox]" = weakref.WeakKeyDictionary()
+    _lock = threading.Lock()
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> "_Outbox":
+        with cls._lock:
+            outbox = cls._by_loop.get(loop)
+            if outbox is None:
+                outbox = cls._by_loop[loop] = cls(loop)
+            return outbox
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.slots: deque[_Slot] = deque()
+        self.wakeup: asyncio.Event | None = None
+        self.task: asyncio.Task | None = None
+
+    def reserve(self, group: str, event: dict) -> _Slot:
+        slot = _Slot(group, event)
+        # call_soon_threadsafe keeps the callers' order: a thread that reserves while holding a
+        # row lock comes before the thread that waited for that lock.
+        self.loop.call_soon_threadsafe(self._append, slot)
+        return slot
+
+    def settle(self, slot: _Slot, *, send: bool) -> None:
+        if slot.state == "reserved":
+            slot.state = "ready" if send else "dropped"
+            self.loop.call_soon_threadsafe(self._wake)
+
+    def _append(self, slot: _Slot) -> None:
+        self.slots.append(slot)
+        if self.task is None or self.task.done():
+            self.wakeup = asyncio.Event()
+            self.task = self.loop.create_task(self._send_all())
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.wakeup is not None:
+            self.wakeup.set()
+
+    async def _send_all(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            while self.slots and self.slots[0].state != "reserved":
+                slot = self.slots.popleft()
+                if slot.state == "dropped":
+                    continue
+                try:
+                    await layer.group_send(slot.group, slot.event)
+                except Exception:
+                    logger.exception("publish to %s failed", slot.group)
+            self.wakeup.clear()
+            if self.slots and self.slots[0].state != "reserved":
+                continue
+            await self.wakeup.wait()
 
 
-async def _send_from(queue: asyncio.Queue) -> None:
-    layer = get_channel_layer()
-    while True:
-        group, event = await queue.get()
-        try:
-            await layer.group_send(group, event)
-        except Exception:
-            logger.exception("publish to %s failed", group)
+class _ThreadOutbox:
+    """The outbox of the event loop that called this thread's current database call, and the
+    places that call reserved (dropped at its end if its transaction never committed)."""
+
+    def __init__(self, outbox: _Outbox):
+        self.outbox = outbox
+        self.reserved: list[_Slot] = []
+
+    def reserve(self, group: str, event: dict) -> _Slot:
+        slot = self.outbox.reserve(group, event)
+        self.reserved.append(slot)
+        return slot
+
+    def settle(self, slot: _Slot, *, send: bool) -> None:
+        self.outbox.settle(slot, send=send)
+
+
+_current = threading.local()
+
+
+def _thread_outbox() -> _ThreadOutbox | None:
+    return getattr(_current, "outbox", None)
+
+
+@contextmanager
+def ordered_publishing():
+    """Around one database call a server's event loop makes (helpdesk/db_threads.py): events
+    published in it keep their place in the loop's outbox from the moment they are published."""
+    loop = _calling_event_loop()
+    if loop is None:
+        yield
+        return
+    thread_outbox = _current.outbox = _ThreadOutbox(_Outbox.of(loop))
+    try:
+        yield
+    finally:
+        del _current.outbox
+        for slot in thread_outbox.reserved:
+            thread_outbox.settle(slot, send=False)  # no-op for the ones the commit sent

@@ -55,7 +55,12 @@ class SwitchableDatabase:
     """The test database as seen by a server process, which the test can take away and give
     back. On SQLite the server opens the file through a symlinked directory that is renamed
     away; on PostgreSQL the database refuses connections and the server's are ended. Either
-    way the server's next query fails to connect (OperationalError) until `restore()`."""
+    way the server's next query fails to connect (OperationalError) until `restore()`.
+
+    Start the server with `server_env`: on PostgreSQL it names the server's connections, so that
+    only those are ended and not the ones the test process's own database threads keep."""
+
+    APPLICATION_NAME = "helpdesk-switchable-server"
 
     def __init__(self, tmp_path):
         self.vendor = connection.vendor
@@ -66,9 +71,11 @@ class SwitchableDatabase:
             self.url = f"sqlite:///{self.link / database.name}"
         else:
             self.url = _test_database_url()
-            connection.ensure_connection()
-            self.own_pid = connection.connection.info.backend_pid  # the test's own connection stays
         self.name = connection.settings_dict["NAME"]
+
+    @property
+    def server_env(self) -> dict:
+        return {"DATABASE_URL": self.url, "PGAPPNAME": self.APPLICATION_NAME}
 
     def take_away(self) -> None:
         if self.vendor == "sqlite":
@@ -78,8 +85,8 @@ class SwitchableDatabase:
         with connection._nodb_cursor() as cursor:
             cursor.execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
             cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
-                [self.name, self.own_pid],
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+                [self.name, self.APPLICATION_NAME],
             )
 
     def restore(self) -> None:

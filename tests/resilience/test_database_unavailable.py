@@ -25,7 +25,7 @@ async def error_frame(side, for_type: str) -> dict:
 
 
 async def test_database_unavailable_answers_503_and_unavailable_frames(switchable_database, managed, chat, api_token):
-    server = daphne_process(DATABASE_URL=switchable_database.url, DATABASE_CONN_MAX_AGE=0)
+    server = daphne_process(**switchable_database.server_env, DATABASE_CONN_MAX_AGE=0)
     managed(server)
     await asyncio.to_thread(server.start)
     visitor = VisitorSide(server, chat.pk, chat.token)
