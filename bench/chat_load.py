@@ -95,6 +95,9 @@ class Client:
         return ws
 
 
+TEAM = 10
+
+
 def create_chats(chats: int, agents: int) -> list[BenchChat]:
     """Accepted chats through the services, as the widget and the dashboard would make them."""
     from django.conf import settings
@@ -105,11 +108,17 @@ def create_chats(chats: int, agents: int) -> list[BenchChat]:
     from helpdesk.models import Agent, Department
     from helpdesk.services import agent_create
 
-    department = Department.objects.create(slug="bench", name="Bench")
+    # Teams of ten agents per department: a new chat is offered to its department's agents only,
+    # as in a real desk, so setting up thousands of chats does not fan out to thousands of agents.
+    departments = [
+        Department.objects.create(slug=f"bench-{d}", name=f"Bench {d}") for d in range(math.ceil(agents / TEAM))
+    ]
     per_agent = math.ceil(chats / agents)
     team = []
     for n in range(agents):
-        agent, token = agent_create(username=f"bench{n}", password="bench-pass-123", departments=[department])
+        agent, token = agent_create(
+            username=f"bench{n}", password="bench-pass-123", departments=[departments[n // TEAM]]
+        )
         Agent.objects.filter(pk=agent.pk).update(max_concurrent_chats=min(per_agent + 1, 32000))
         agent.refresh_from_db()
         team.append((agent, token.key))
@@ -117,7 +126,11 @@ def create_chats(chats: int, agents: int) -> list[BenchChat]:
     made = []
     for n in range(chats):
         chat, visitor_token = services.chat_start(
-            name=f"Visitor {n}", email=f"v{n}@example.com", question="Load", department=department, facts=facts
+            name=f"Visitor {n}",
+            email=f"v{n}@example.com",
+            question="Load",
+            department=departments[(n % agents) // TEAM],
+            facts=facts,
         )
         agent, agent_token = team[n % agents]
         services.chat_accept(chat_id=chat.pk, agent=agent)
