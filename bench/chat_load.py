@@ -298,32 +298,30 @@ def print_step(name: str, r: dict) -> None:
 
 
 def plot(result: dict, path) -> None:
+    title = f"{result['database']}, {result['servers']} Daphne process(es), {result['chats']} chats"
+    plot_series([(t["target"], t["steps"]) for t in result["targets"]], path, title)
+
+
+def plot_series(series: list[tuple[str, list[dict]]], path, title: str) -> None:
+    """p99 (solid) and p50 (dashed) latency against rate, one colour per series."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for target in result["targets"]:
-        rates = [s["rate"] for s in target["steps"]]
-        ax.plot(rates, [s["all_p99_ms"] for s in target["steps"]], marker="o", label=f"{target['target']} p99")
-        ax.plot(
-            rates,
-            [s["all_p50_ms"] for s in target["steps"]],
-            marker=".",
-            linestyle="--",
-            label=f"{target['target']} p50",
-        )
+    fig, ax = plt.subplots(figsize=(11, 5))
+    for (label, steps), colour in zip(series, itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])):
+        rates = [s["rate"] for s in steps]
+        ax.plot(rates, [s["all_p99_ms"] for s in steps], marker="o", color=colour, label=f"{label} p99")
+        ax.plot(rates, [s["all_p50_ms"] for s in steps], marker=".", linestyle="--", color=colour, label=f"{label} p50")
     ax.set_yscale("log")
     ax.set_xlabel("messages per second (both directions)")
     ax.set_ylabel("latency, ms (log)")
-    ax.set_title(
-        f"Message latency vs load — {result['database']}, {result['servers']} Daphne process(es), "
-        f"{result['chats']} chats"
-    )
+    ax.set_title(f"Message latency vs load — {title}")
     ax.axhline(25, color="grey", linewidth=0.8, linestyle=":")
+    ax.axhline(100, color="grey", linewidth=0.8, linestyle=":")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
