@@ -104,7 +104,7 @@ def missed_chats(count: int, rate: float) -> list[int]:
     from chat.visitor_info import VisitorFacts
     from helpdesk.models import Department
 
-    department = Department.objects.get(slug="bench")
+    department = Department.objects.get(slug="bench-0")  # made by create_chats; nobody accepts
     facts = VisitorFacts(ip_address="127.0.0.1", user_agent="bench", browser="", operating_system="", location="")
     made = []
     start = time.monotonic()
@@ -191,8 +191,27 @@ def main() -> int:
             stack.stop([worker])
         stack.stop(started)
     path = stack.write_result(f"timed-work-{result['database']}", result)
+    print_summary(result)
     print(f"results: {path}")
     return 0
+
+
+def print_summary(result: dict) -> None:
+    print(f"\n{'timed work':12} {'items':>6} {'late p50':>9} {'late p99':>9} {'max':>9} {'not run':>8} {'twice':>6}")
+    for kind, missing in (("ends", "not_ended"), ("missed", "not_missed")):
+        r = result.get(kind)
+        if r:
+            print(
+                f"{kind:12} {r['count']:>6} {r['p50_ms']:>7} ms {r['p99_ms']:>6} ms {r['max_ms']:>6} ms "
+                f"{r[missing]:>8} {r['with_more_than_one']:>6}"
+            )
+    k = result.get("kill")
+    if k:
+        print(
+            f"worker SIGKILLed with {k['items']} ends pending: {k['not_ended']} not ended, "
+            f"{k['with_more_than_one']} ended twice, the last {k['max_s_after_restart']} s after the restart "
+            f"(sweep interval {k['sweep_interval_s']} s)"
+        )
 
 
 if __name__ == "__main__":
