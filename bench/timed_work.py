@@ -120,7 +120,7 @@ def missed_chats(count: int, rate: float) -> list[int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pending", type=int, default=1000, help="about this many waiting at once")
-    parser.add_argument("--rate", type=float, default=100, help="items scheduled (and due) per second")
+    parser.add_argument("--rate", type=float, default=20, help="items scheduled (and due) per second")
     parser.add_argument("--kill-items", type=int, default=200)
     parser.add_argument("--sweep", type=int, default=5, help="CHAT_SWEEP_INTERVAL_SECONDS for the worker")
     args = parser.parse_args()
