@@ -114,12 +114,16 @@ def chat_start(
 def chat_for_visitor(*, chat_id: int, token: str) -> Chat:
     """The chat this visitor token opens.
 
-    Raises DomainError "invalid_token" for a token that opens no chat, and "not_allowed" for
-    one that opens a different chat.
+    Raises DomainError "invalid_token" for a token that opens no chat, "not_allowed" for one
+    that opens a different chat, and "token_expired" once the chat has been closed for longer
+    than VISITOR_TOKEN_TTL_AFTER_END_SECONDS.
     """
     token_hash = Chat.hash_token(token or "")
     chat = Chat.objects.select_related("visitor", "department", "owner").filter(pk=chat_id).first()
     if chat is not None and secrets.compare_digest(chat.visitor_token_hash, token_hash):
+        ttl = timedelta(seconds=settings.VISITOR_TOKEN_TTL_AFTER_END_SECONDS)
+        if chat.status in Chat.CLOSED_STATUSES and chat.ended_at and timezone.now() > chat.ended_at + ttl:
+            raise DomainError("token_expired", "This chat has ended and its visitor token has expired.")
         return chat
     if token and Chat.objects.filter(visitor_token_hash=token_hash).exists():
         raise DomainError("not_allowed", "This token belongs to another chat.")

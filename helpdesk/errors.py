@@ -11,6 +11,7 @@ class DomainError(Exception):
     # HTTP status each code maps to at the API edge; unknown codes are 400.
     STATUS = {
         "invalid_token": 401,
+        "token_expired": 401,
         "not_found": 404,
         "not_allowed": 403,
         "already_accepted": 409,

@@ -241,6 +241,9 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 # Chat behaviour.
 CHAT_MISSED_AFTER_SECONDS = env_int("CHAT_MISSED_AFTER_SECONDS", 120)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 10000)
+# A visitor token keeps opening its chat (transcript, final state) this long after the chat ended
+# or was missed, so a reload or a reconnect right at the end still works; then it opens nothing.
+VISITOR_TOKEN_TTL_AFTER_END_SECONDS = env_int("VISITOR_TOKEN_TTL_AFTER_END_SECONDS", 3600)
 # How long a transfer or an invitation waits for an answer before it lapses.
 TRANSFER_TIMEOUT_SECONDS = env_int("TRANSFER_TIMEOUT_SECONDS", 60)
 WIDGET_ALLOWED_ORIGINS = env_list("WIDGET_ALLOWED_ORIGINS")
