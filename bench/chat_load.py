@@ -221,6 +221,27 @@ async def run_step(client, chats, agent_sockets, rate: float, seconds: float, dr
     }
 
 
+async def measured_step(client, servers, chats, agent_sockets, rate, seconds, drain, tag) -> dict:
+    """One step, with the CPU each process spent on it per message sent."""
+    cpu_server = servers.cpu_seconds()
+    cpu_redis = stack.process_cpu_seconds(("redis-server",))
+    cpu_db = stack.process_cpu_seconds(("postgres", "postmaster"))
+    cpu_client = sum(stack.psutil.Process().cpu_times()[:2])
+    result = await run_step(client, chats, agent_sockets, rate, seconds, drain, tag)
+    messages = max(1, result["sent"])
+    result["server_cpu_ms_per_message"] = round((servers.cpu_seconds() - cpu_server) * 1000 / messages, 3)
+    result["client_cpu_ms_per_message"] = round(
+        (sum(stack.psutil.Process().cpu_times()[:2]) - cpu_client) * 1000 / messages, 3
+    )
+    result["redis_cpu_ms_per_message"] = round(
+        (stack.process_cpu_seconds(("redis-server",)) - cpu_redis) * 1000 / messages, 3
+    )
+    result["db_cpu_ms_per_message"] = round(
+        (stack.process_cpu_seconds(("postgres", "postmaster")) - cpu_db) * 1000 / messages, 3
+    )
+    return result
+
+
 async def measure_target(name: str, args, env: dict, chats: list[BenchChat]) -> dict:
     servers = stack.Servers(TARGETS[name], args.servers, env).start()
     client = Client()
@@ -232,43 +253,38 @@ async def measure_target(name: str, args, env: dict, chats: list[BenchChat]) -> 
         sockets = len(chats) + len(agent_sockets)
         open_seconds = time.perf_counter() - opened_at
         rss_after = servers.rss_bytes()
+        print(
+            f"{name}: {sockets} sockets open in {open_seconds:.1f}s, server RSS {rss_after / 2**20:.0f} MiB", flush=True
+        )
         # Warm up: imports, connections, query plans. Not counted.
         await run_step(client, chats, agent_sockets, min(args.rates), 2, args.drain, f"{name}-warm")
         steps = []
         for index, rate in enumerate(args.rates):
-            cpu_server = servers.cpu_seconds()
-            cpu_redis = stack.process_cpu_seconds(("redis-server",))
-            cpu_db = stack.process_cpu_seconds(("postgres", "postmaster"))
-            cpu_client = sum(stack.psutil.Process().cpu_times()[:2])
             tag = f"{name}-{index}-{rate:g}"  # client_ids must not repeat: a repeat is a resend
-            result = await run_step(client, chats, agent_sockets, rate, args.seconds, args.drain, tag)
-            messages = result["sent"]
-            result["server_cpu_ms_per_message"] = round((servers.cpu_seconds() - cpu_server) * 1000 / messages, 3)
-            result["client_cpu_ms_per_message"] = round(
-                (sum(stack.psutil.Process().cpu_times()[:2]) - cpu_client) * 1000 / messages, 3
-            )
-            result["redis_cpu_ms_per_message"] = round(
-                (stack.process_cpu_seconds(("redis-server",)) - cpu_redis) * 1000 / messages, 3
-            )
-            result["db_cpu_ms_per_message"] = round(
-                (stack.process_cpu_seconds(("postgres", "postmaster")) - cpu_db) * 1000 / messages, 3
-            )
+            result = await measured_step(client, servers, chats, agent_sockets, rate, args.seconds, args.drain, tag)
             steps.append(result)
             print_step(name, result)
             if (
                 result["all_p99_ms"] is None
                 or result["all_p99_ms"] > args.stop_p99_ms
-                or result["lost"] > 0.05 * messages
+                or result["lost"] > 0.05 * result["sent"]
             ):
                 break
         held = None
         if args.hold:
             # Hold every socket open for a while under a trickle of messages (websocket pings
             # every 20 s on both sides are the heartbeats), then see what is still open.
-            held = await run_step(client, chats, agent_sockets, args.hold_rate, args.hold, args.drain, f"{name}-hold")
+            held = await measured_step(
+                client, servers, chats, agent_sockets, args.hold_rate, args.hold, args.drain, f"{name}-hold"
+            )
             held["sockets_open_after"] = sockets - client.closed
             held["server_rss_mib_after"] = round(servers.rss_bytes() / 2**20, 1)
             print_step(name, held)
+            print(
+                f"{name}: after {args.hold:g}s {held['sockets_open_after']} of {sockets} sockets open, "
+                f"server RSS {held['server_rss_mib_after']} MiB",
+                flush=True,
+            )
         return {
             "target": name,
             "held": held,
@@ -339,9 +355,16 @@ def main() -> int:
     parser.add_argument("--hold", type=float, default=0, help="after the steps, hold all sockets this many seconds")
     parser.add_argument("--hold-rate", type=float, default=20, help="messages per second while holding")
     parser.add_argument("--plot", help="write a PNG of latency against rate to this path")
+    parser.add_argument(
+        "--with-rate-limits",
+        action="store_true",
+        help="count every frame against the websocket rate limits, as production does (limits set too high to bite)",
+    )
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]
     env, started = stack.prepare_environment()
+    if args.with_rate_limits:
+        env.update(WS_RATE_VISITOR="1000000/min", WS_RATE_AGENT="1000000/min", WS_RATE_IP="10000000/min")
     try:
         stack.django_setup()
         made_at = time.perf_counter()
@@ -353,6 +376,7 @@ def main() -> int:
             "chats": args.chats,
             "agents": args.agents,
             "servers": args.servers,
+            "rate_limits_counted": args.with_rate_limits,
             "seconds_per_step": args.seconds,
             "targets": [],
         }
