@@ -223,22 +223,17 @@ async def run_step(client, chats, agent_sockets, rate: float, seconds: float, dr
 
 async def measured_step(client, servers, chats, agent_sockets, rate, seconds, drain, tag) -> dict:
     """One step, with the CPU each process spent on it per message sent."""
-    cpu_server = servers.cpu_seconds()
-    cpu_redis = stack.process_cpu_seconds(("redis-server",))
-    cpu_db = stack.process_cpu_seconds(("postgres", "postmaster"))
-    cpu_client = sum(stack.psutil.Process().cpu_times()[:2])
+    probes = {
+        "server": servers.cpu_seconds,
+        "client": lambda: sum(stack.psutil.Process().cpu_times()[:2]),
+        "redis": lambda: stack.process_cpu_seconds(("redis-server",)),
+        "db": lambda: stack.process_cpu_seconds(("postgres", "postmaster")),
+    }
+    before = {name: probe() for name, probe in probes.items()}
     result = await run_step(client, chats, agent_sockets, rate, seconds, drain, tag)
     messages = max(1, result["sent"])
-    result["server_cpu_ms_per_message"] = round((servers.cpu_seconds() - cpu_server) * 1000 / messages, 3)
-    result["client_cpu_ms_per_message"] = round(
-        (sum(stack.psutil.Process().cpu_times()[:2]) - cpu_client) * 1000 / messages, 3
-    )
-    result["redis_cpu_ms_per_message"] = round(
-        (stack.process_cpu_seconds(("redis-server",)) - cpu_redis) * 1000 / messages, 3
-    )
-    result["db_cpu_ms_per_message"] = round(
-        (stack.process_cpu_seconds(("postgres", "postmaster")) - cpu_db) * 1000 / messages, 3
-    )
+    for name, probe in probes.items():
+        result[f"{name}_cpu_ms_per_message"] = round((probe() - before[name]) * 1000 / messages, 3)
     return result
 
 
