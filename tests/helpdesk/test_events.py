@@ -4,7 +4,6 @@ leaves nor holds up the ones after it."""
 
 import asyncio
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -39,7 +38,7 @@ async def test_a_later_commit_does_not_overtake_an_earlier_publish():
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(GROUP, channel)
-    first_published = threading.Event()
+    first_published, second_committed = threading.Event(), threading.Event()
 
     def rolled_back():
         with transaction.atomic():
@@ -50,12 +49,15 @@ async def test_a_later_commit_does_not_overtake_an_earlier_publish():
         with transaction.atomic():
             publish_on_commit(GROUP, {"type": "test.event", "n": 1})
             first_published.set()
-            time.sleep(0.3)  # still in the transaction when the other one commits
+            # Still in the transaction while the other one commits. On PostgreSQL it does at
+            # once; SQLite's single writer makes it wait for this commit, hence the timeout.
+            second_committed.wait(timeout=1)
 
     def fast_commit():
         assert first_published.wait(5)
         with transaction.atomic():
             publish_on_commit(GROUP, {"type": "test.event", "n": 2})
+        second_committed.set()
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         run = on_threads(pool)
