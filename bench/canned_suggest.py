@@ -76,6 +76,7 @@ def main() -> int:
     env.setdefault("DATABASE_URL", f"sqlite:///{BASE_DIR / '.local' / 'bench.sqlite3'}")
     env.setdefault("SECRET_KEY", "bench-only-secret")
     env.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+    env.setdefault("ALLOW_PLAIN_HTTP", "1")  # its Daphne serves plain HTTP on 127.0.0.1
     os.environ.update(env)
     token = setup_database(args.messages)
 

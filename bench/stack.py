@@ -62,6 +62,8 @@ def prepare_environment() -> tuple[dict, list[subprocess.Popen]]:
         WS_RATE_VISITOR="",
         WS_RATE_AGENT="",
         WS_RATE_IP="",
+        # The servers listen on plain 127.0.0.1 with no TLS proxy.
+        ALLOW_PLAIN_HTTP="1",
         PYTHONUNBUFFERED="1",
     )
     started = []

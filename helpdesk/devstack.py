@@ -99,6 +99,11 @@ def manage(env: dict, *args: str) -> None:
 def run(port: int) -> int:
     env, processes = prepare_environment(persistent_redis=True)
     env.setdefault("DEBUG", "1")
+    # It serves plain http://127.0.0.1 with no TLS proxy: with DEBUG=0 the HTTPS-only defaults
+    # would redirect every request to an https:// nobody listens on.
+    env.setdefault("ALLOW_PLAIN_HTTP", "1")
+    if env["ALLOW_PLAIN_HTTP"] == "1":
+        log("ALLOW_PLAIN_HTTP=1: plain HTTP, no HTTPS redirect, HSTS or Secure cookies (never in production)")
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
@@ -151,6 +156,9 @@ def test(pytest_args: list[str]) -> int:
     run_id = secrets.token_hex(4)
     env.setdefault("CELERY_KEY_PREFIX", f"test-{run_id}:")
     env.setdefault("CHANNEL_PREFIX", f"test-{run_id}")
+    # The suite's client and its Daphne servers speak plain HTTP on 127.0.0.1 with no TLS proxy;
+    # a production-shaped stack that needs HTTPS-only settings removes this for its processes.
+    env.setdefault("ALLOW_PLAIN_HTTP", "1")
     # Connections opened in worker threads close after each use, so the test database can be dropped.
     env.setdefault("DATABASE_CONN_MAX_AGE", "0")
     try:

@@ -151,22 +151,25 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/agent/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Production behind a TLS-terminating proxy: HTTPS only (redirect, HSTS), cookies sent over
-# HTTPS only. The session cookie is HttpOnly (Django's default); the CSRF cookie is not, since
+# Production is HTTPS only (redirect, HSTS, cookies sent over HTTPS only) unless
+# ALLOW_PLAIN_HTTP says otherwise: a forgotten variable must leave the secure choice, not the
+# insecure one. BEHIND_TLS_PROXY only means: trust X-Forwarded-Proto from the proxy that
+# terminates TLS. The session cookie is HttpOnly (Django's default); the CSRF cookie is not, since
 # the pages' JavaScript reads it for the X-CSRFToken header. SameSite=Lax on both: visitor
 # pages framed on other sites use neither cookie.
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
+ALLOW_PLAIN_HTTP = env_bool("ALLOW_PLAIN_HTTP")
 if not DEBUG:
     BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
-    SESSION_COOKIE_SECURE = BEHIND_TLS_PROXY
-    CSRF_COOKIE_SECURE = BEHIND_TLS_PROXY
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+    SESSION_COOKIE_SECURE = not ALLOW_PLAIN_HTTP
+    CSRF_COOKIE_SECURE = not ALLOW_PLAIN_HTTP
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not ALLOW_PLAIN_HTTP)
     # One year. A help desk usually lives on its own host (help.example.com), so including
     # subdomains and the preload flag cover that host's subdomains only, never the apex.
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if ALLOW_PLAIN_HTTP else 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
