@@ -87,6 +87,7 @@ class CannedMessageDetailView(RetrieveUpdateDestroyAPIView):
             category=data.get("category", message.category),
             new_category_name=data.get("new_category"),
             shortcut=data.get("shortcut", message.shortcut),
+            by=request.user.agent,
         )
         return Response(CannedMessageSerializer(message).data)
 

@@ -33,6 +33,10 @@ class CannedMessage(models.Model):
     class Meta:
         ordering = ["category__name", "shortcut", "id"]
         verbose_name = "canned message"
+        # Without it an agent files messages only under their own departments (canned.services).
+        permissions = [
+            ("add_global_cannedmessage", "Can file canned messages for all departments and for any department"),
+        ]
         indexes = [models.Index(fields=["department", "shortcut"], name="canned_dept_shortcut")]
 
     def __str__(self) -> str:

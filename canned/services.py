@@ -82,12 +82,39 @@ def _clean_shortcut(shortcut) -> str:
     return shortcut
 
 
-def _resolve_category(category: CannedCategory | None, new_category_name: str | None) -> CannedCategory:
+# Filing a message for every department, or for one the author is not in, reaches agents the
+# author does not work with (they insert it from '#'), so it takes this permission (Managers).
+FILE_ANYWHERE_PERMISSION = "canned.add_global_cannedmessage"
+
+
+def _require_may_file(*, by: Agent | None, department: Department | None) -> None:
+    """`by` None is the system (e.g. the seed command), which may file anywhere."""
+    if by is None or by.user.has_perm(FILE_ANYWHERE_PERMISSION):
+        return
+    if department is None:
+        raise DomainError(
+            "not_allowed", "Only managers may file a canned message for all departments.", field="department"
+        )
+    if not by.departments.filter(pk=department.pk).exists():
+        raise DomainError(
+            "not_allowed",
+            f"You may file canned messages only under your own departments, not {department.name}.",
+            field="department",
+        )
+
+
+def _resolve_category(
+    category: CannedCategory | None, new_category_name: str | None, *, by: Agent | None
+) -> CannedCategory:
     if new_category_name and new_category_name.strip():
         try:
             name = _clean_category_name(new_category_name)
             existing = CannedCategory.objects.filter(name__iexact=name).first()
-            return existing or canned_category_create(name=name)
+            if existing is not None:
+                return existing
+            if by is not None and not by.user.has_perm("canned.add_cannedcategory"):
+                raise DomainError("not_allowed", "You may not add canned categories; select an existing one.")
+            return canned_category_create(name=name)
         except DomainError as error:
             raise DomainError(error.code, error.detail, field="new_category") from error
     if category is None:
@@ -102,13 +129,16 @@ def canned_message_create(
     category: CannedCategory | None = None,
     new_category_name: str | None = None,
     shortcut: str = "",
-    by: Agent | None = None,
+    by: Agent | None,
 ) -> CannedMessage:
     """`department` None makes the message available in every department. A new category
-    typed in place is created (or found, ignoring case) in the same transaction."""
+    typed in place is created (or found, ignoring case) in the same transaction. `by`, the
+    author, may file only under their own departments unless they hold FILE_ANYWHERE_PERMISSION,
+    and may create a category only with `canned.add_cannedcategory`."""
     text = canned_text_clean(text)
+    _require_may_file(by=by, department=department)
     with transaction.atomic():
-        category = _resolve_category(category, new_category_name)
+        category = _resolve_category(category, new_category_name, by=by)
         return CannedMessage.objects.create(
             text=text, department=department, category=category, shortcut=_clean_shortcut(shortcut), created_by=by
         )
@@ -122,12 +152,17 @@ def canned_message_update(
     category: CannedCategory | None = None,
     new_category_name: str | None = None,
     shortcut: str = "",
+    by: Agent | None,
 ) -> CannedMessage:
+    """The same rules as canned_message_create; `by` must also be allowed to file under the
+    message's current department, or changing an all-department message's text would plant it."""
     text = canned_text_clean(text)
+    _require_may_file(by=by, department=message.department)
+    _require_may_file(by=by, department=department)
     with transaction.atomic():
         message.text = text
         message.department = department
-        message.category = _resolve_category(category, new_category_name)
+        message.category = _resolve_category(category, new_category_name, by=by)
         message.shortcut = _clean_shortcut(shortcut)
         message.save()
     return message

@@ -64,7 +64,7 @@ def _message_form(request, message=None):
                 services.canned_message_create(**args, by=agent)
                 flash.success(request, "Canned message saved.")
             else:
-                services.canned_message_update(message=message, **args)
+                services.canned_message_update(message=message, **args, by=agent)
                 flash.success(request, "Canned message updated.")
             return redirect("canned-messages")
         except DomainError as error:

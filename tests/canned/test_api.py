@@ -51,9 +51,9 @@ def test_agent_adds_and_changes_but_may_not_delete_by_default(sales, agent_api):
     assert response.status_code == 201, response.content
     message_id = response.json()["id"]
     assert response.json()["category_name"] == "Greetings"
-    patched = agent_api.patch(f"/api/v1/canned-messages/{message_id}/", {"department": None}, format="json")
-    assert patched.status_code == 200 and patched.json()["department"] is None
-    assert patched.json()["text"] == "Hi {visitor.name}!"
+    patched = agent_api.patch(f"/api/v1/canned-messages/{message_id}/", {"shortcut": "hello"}, format="json")
+    assert patched.status_code == 200 and patched.json()["department"] == "sales"
+    assert patched.json()["text"] == "Hi {visitor.name}!" and patched.json()["shortcut"] == "hello"
     denied = agent_api.delete(f"/api/v1/canned-messages/{message_id}/")
     assert denied.status_code == 403 and denied.json()["code"] == "not_allowed"
     assert CannedMessage.objects.filter(pk=message_id).exists()
@@ -90,7 +90,7 @@ def test_bad_input_is_400_with_the_field_and_writes_nothing(agent_api, payload, 
     category = CannedCategoryFactory()
     if payload.get("category", "") is None:
         payload["category"] = category.pk
-    response = agent_api.post("/api/v1/canned-messages/", payload, format="json")
+    response = agent_api.post("/api/v1/canned-messages/", {"department": "sales", **payload}, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json() and response.json()["code"]
     assert not CannedMessage.objects.exists()

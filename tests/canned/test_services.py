@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 
 from canned import services
 from canned.models import CannedCategory, CannedMessage
@@ -33,6 +34,7 @@ def test_deleting_a_category_with_messages_is_refused_with_the_count():
 
 
 def test_message_with_a_new_category_typed_in_place(sales, agent):
+    agent.user.user_permissions.add(Permission.objects.get(codename="add_cannedcategory"))
     message = services.canned_message_create(
         text="Hi {visitor.name}, I'm {agent.name} from {department}.",
         department=sales,
@@ -41,7 +43,9 @@ def test_message_with_a_new_category_typed_in_place(sales, agent):
         by=agent,
     )
     assert message.category.name == "Greetings" and message.shortcut == "hello"
-    again = services.canned_message_create(text="Welcome back!", department=None, new_category_name="greetings")
+    again = services.canned_message_create(
+        text="Welcome back!", department=None, new_category_name="greetings", by=None
+    )
     assert again.category == message.category  # found, ignoring case
 
 
@@ -52,24 +56,26 @@ def test_message_with_a_new_category_typed_in_place(sales, agent):
 def test_bad_text_is_a_form_error_at_save_time(text, field):
     category = CannedCategoryFactory()
     with pytest.raises(DomainError) as error:
-        services.canned_message_create(text=text, department=None, category=category)
+        services.canned_message_create(text=text, department=None, category=category, by=None)
     assert error.value.field == field
     assert not CannedMessage.objects.exists()
 
 
 def test_unknown_placeholder_error_names_it():
     with pytest.raises(DomainError) as error:
-        services.canned_message_create(text="Dear {customer}", department=None, category=CannedCategoryFactory())
+        services.canned_message_create(
+            text="Dear {customer}", department=None, category=CannedCategoryFactory(), by=None
+        )
     assert error.value.code == "unknown_placeholder" and "{customer}" in error.value.detail
 
 
 def test_category_is_required_and_shortcut_must_be_simple():
     with pytest.raises(DomainError) as error:
-        services.canned_message_create(text="Hi", department=None)
+        services.canned_message_create(text="Hi", department=None, by=None)
     assert error.value.field == "category"
     with pytest.raises(DomainError) as error:
         services.canned_message_create(
-            text="Hi", department=None, category=CannedCategoryFactory(), shortcut="two words"
+            text="Hi", department=None, category=CannedCategoryFactory(), shortcut="two words", by=None
         )
     assert error.value.field == "shortcut"
 

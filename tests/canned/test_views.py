@@ -60,9 +60,11 @@ def test_edit_uses_the_same_form(client, sales):
     message = CannedMessageFactory(text="Old text", department=sales)
     page = client.get(f"/canned/{message.pk}/edit/").content.decode()
     assert "Edit Canned Message" in page and "Old text" in page and "Compose Message" in page
-    client.post(f"/canned/{message.pk}/edit/", {"text": "New text", "category": message.category.pk, "department": ""})
+    client.post(
+        f"/canned/{message.pk}/edit/", {"text": "New text", "category": message.category.pk, "department": sales.pk}
+    )
     message.refresh_from_db()
-    assert (message.text, message.department) == ("New text", None)
+    assert (message.text, message.department) == ("New text", sales)
 
 
 def test_categories_page_counts_and_delete_refusal(client):

@@ -63,5 +63,5 @@ class Command(BaseCommand):
             ("Our plans are listed at https://example.com/pricing; upgrades are prorated.", "pricing", "Plans", sales),
         ]:
             canned.canned_message_create(
-                text=text, shortcut=shortcut, new_category_name=category, department=department
+                text=text, shortcut=shortcut, new_category_name=category, department=department, by=None
             )
