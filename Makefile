@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format screenshots bench bench-chat bench-timed bench-soak bench-canned clean chromium
+.PHONY: run prod-local test lint format screenshots bench bench-chat bench-timed bench-soak bench-canned clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: $(STAMP)
 	$(PY) -m helpdesk.devstack run
+
+# The production shape on this machine: Daphne on :8001 and :8002, a Celery worker and a Celery beat
+# as separate processes, DEBUG off, production connection and security defaults (HTTPS only behind a
+# TLS proxy). On DATABASE_URL / REDIS_URL when set, else the SQLite file and an embedded Redis.
+prod-local: $(STAMP)
+	$(PY) -m helpdesk.devstack prod
 
 # Browser tests drive Debian's Chromium through the playwright library (never `playwright install`).
 chromium:

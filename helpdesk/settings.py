@@ -102,7 +102,13 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{LOCAL_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        # Not persistent: under ASGI each request's sync work runs on a thread of its own, so a
+        # connection kept for reuse was never reused nor closed (one leaked per request). Each
+        # request and socket call gives its connection back when it ends: to the pool below on
+        # PostgreSQL.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # With the pool: a connection is checked as it leaves the pool, so one that the server
+        # ended (restart, pg_terminate_backend) is replaced instead of failing a request.
         conn_health_checks=True,
     )
 }
@@ -122,6 +128,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # on PostgreSQL, so commits overlap; one on SQLite, which has one writer at a time anyway.
 _SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 DATABASE_THREADS = env_int("DATABASE_THREADS", 1 if _SQLITE else 8)
+# PostgreSQL: each process holds at most DATABASE_POOL_MAX_SIZE connections (psycopg's pool,
+# README "Connection budget"): the websocket threads plus a few HTTP requests at once. A request
+# that finds every connection busy, or the database unreachable, waits DATABASE_POOL_TIMEOUT
+# seconds, then fails as the database being unavailable (503 / `unavailable`) rather than
+# hanging. 0 turns the pool off (e.g. behind PgBouncer); then DATABASE_CONN_MAX_AGE applies.
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", DATABASE_THREADS + 4)
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 1)
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE > 0:
+    if DATABASES["default"]["CONN_MAX_AGE"] != 0:
+        raise ImproperlyConfigured(
+            "DATABASE_CONN_MAX_AGE must be 0 while the connection pool is on; "
+            "set DATABASE_POOL_MAX_SIZE=0 to use persistent connections instead."
+        )
+    # Django's backend, with a pool that replaces all its idle connections once one is found
+    # dead (helpdesk/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "helpdesk.postgresql"
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
+        # A failed connection attempt is retried after 1 s, 2 s, 4 s… psycopg keeps at it for
+        # 5 minutes by default, so after an outage the pool's next try came as late as the outage
+        # had lasted. Giving up after 2 s lets the next request try again at once.
+        "reconnect_timeout": 2,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

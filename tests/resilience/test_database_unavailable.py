@@ -25,7 +25,8 @@ async def error_frame(side, for_type: str) -> dict:
 
 
 async def test_database_unavailable_answers_503_and_unavailable_frames(switchable_database, managed, chat, api_token):
-    server = daphne_process(**switchable_database.server_env, DATABASE_CONN_MAX_AGE=0)
+    # Each request waits DATABASE_POOL_TIMEOUT for a connection before its 503: short here.
+    server = daphne_process(**switchable_database.server_env, DATABASE_POOL_TIMEOUT=2)
     managed(server)
     await asyncio.to_thread(server.start)
     visitor = VisitorSide(server, chat.pk, chat.token)
