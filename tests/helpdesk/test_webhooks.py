@@ -3,24 +3,30 @@
 import hashlib
 import hmac
 import json
+import socket
+import ssl
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
+from django.test import Client
 from django.utils import timezone
 
 from chat import services as chat_services
 from helpdesk import webhooks
 from helpdesk.errors import DomainError
-from helpdesk.models import WebhookDelivery
-from tests.factories import ChatFactory, accepted_chat
+from helpdesk.models import Webhook, WebhookDelivery
+from tests.factories import ChatFactory, UserFactory, accepted_chat
+
+PUBLIC = "93.184.215.14"  # a global address; FakeDNS routes connections to it to 127.0.0.1
 
 
 class Receiver:
     """Answers each POST with the next status in `statuses` (then 200) and keeps what it got."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), tls=None):
         self.statuses = list(statuses)
         self.received = []
         receiver = self
@@ -36,7 +42,9 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
@@ -48,13 +56,46 @@ def receiver(settings):
     settings.WEBHOOK_ALLOW_PRIVATE = True
     receivers = []
 
-    def make(statuses=()):
-        receivers.append(Receiver(statuses))
+    def make(statuses=(), tls=None):
+        receivers.append(Receiver(statuses, tls))
         return receivers[-1]
 
     yield make
     for r in receivers:
         r.close()
+
+
+class FakeDNS:
+    """`hooks.example.com` answers the next of `answers` at each lookup (the last one repeats);
+    other names and literals resolve as usual. Every connection made is recorded in `dialed`,
+    and one to PUBLIC reaches 127.0.0.1, where the test's receiver listens."""
+
+    host = "hooks.example.com"
+
+    def __init__(self, monkeypatch):
+        self.answers = [PUBLIC]
+        self.lookups = 0
+        self.dialed = []
+        real_getaddrinfo, real_create_connection = socket.getaddrinfo, socket.create_connection
+
+        def getaddrinfo(host, port, *args, **kwargs):
+            if host != self.host:
+                return real_getaddrinfo(host, port, *args, **kwargs)
+            self.lookups += 1
+            return real_getaddrinfo(self.answers[min(self.lookups, len(self.answers)) - 1], port, *args, **kwargs)
+
+        def create_connection(address, *args, **kwargs):
+            self.dialed.append(address)
+            host, port = address[:2]
+            return real_create_connection(("127.0.0.1" if host == PUBLIC else host, port), *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        monkeypatch.setattr(socket, "create_connection", create_connection)
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    return FakeDNS(monkeypatch)
 
 
 def test_private_and_non_http_urls_are_refused(settings, db):
@@ -153,3 +194,108 @@ def test_redirects_are_not_followed(receiver, agent):
     delivery = webhooks.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
     assert delivery.status == "pending" and delivery.last_status_code == 302  # to be retried, not "delivered"
     assert len(hook.received) == 1
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 (well-known prefix) of 127.0.0.1
+        "64:ff9b::a00:5",  # NAT64 of 10.0.0.5
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254, the cloud metadata service
+        "64:ff9b:1::a00:5",  # the local-use NAT64 prefix
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::ffff:0:7f00:1",  # IPv4-translated
+        "::7f00:1",  # IPv4-compatible
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    ],
+)
+def test_ipv4_embedded_in_ipv6_is_checked(settings, dns, address):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    dns.answers = [address]
+    for url in (f"http://[{address}]/x", f"https://{dns.host}/x"):
+        with pytest.raises(DomainError) as error:
+            webhooks.url_check(url)
+        assert "private or local" in error.value.detail, url
+
+
+def test_ipv6_forms_of_public_ipv4_addresses_are_allowed(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    for address in ("64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700:4700::1111"):
+        assert webhooks.url_check(f"https://[{address}]/x") == f"https://[{address}]/x"
+
+
+@pytest.mark.django_db
+def test_delivery_connects_to_the_address_that_was_checked(receiver, settings, dns, agent):
+    """DNS rebinding: the name answers a public address for the check, then 127.0.0.1."""
+    hook = receiver()
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    port = hook.server.server_port
+    webhooks.webhook_create(url=f"http://{dns.host}:{port}/hook", events=["chat.accepted"], secret="s")
+    chat_services.chat_accept(chat_id=ChatFactory().pk, agent=agent)
+    dns.answers, dns.lookups = [PUBLIC, "127.0.0.1"], 0
+    delivery = webhooks.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    assert dns.lookups == 1 and dns.dialed == [(PUBLIC, port)]
+    assert delivery.status == "succeeded"
+    headers, _ = hook.received[0]
+    assert headers["Host"] == f"{dns.host}:{port}"
+
+
+@pytest.mark.django_db
+def test_delivery_to_a_name_now_private_is_refused_without_connecting(receiver, settings, dns, agent):
+    hook = receiver()
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    webhooks.webhook_create(url=f"http://{dns.host}:{hook.server.server_port}/", events=["chat.accepted"], secret="s")
+    chat_services.chat_accept(chat_id=ChatFactory().pk, agent=agent)
+    dns.answers = ["127.0.0.1"]
+    delivery = webhooks.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    assert delivery.log[0]["error"] == f"{dns.host} is a private or local address."
+    assert dns.dialed == [] and hook.received == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cert_host,status", [("hooks.example.com", "succeeded"), ("other.example.com", "pending")])
+def test_https_delivery_verifies_the_certificate_of_the_url_host(
+    receiver, settings, dns, agent, monkeypatch, tmp_path, request, cert_host, status
+):
+    """The connection goes to the checked address, and TLS still sends the URL's host as SNI and
+    verifies the certificate against it."""
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # read by ssl.create_default_context()
+    webhooks._tls_context.cache_clear()  # loaded once per process: load it with the test's CA
+    request.addfinalizer(webhooks._tls_context.cache_clear)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(cert_host).configure_cert(server_tls)
+    server_names = []
+    server_tls.sni_callback = lambda sock, name, context: server_names.append(name)
+    hook = receiver(tls=server_tls)
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    port = hook.server.server_port
+    webhooks.webhook_create(url=f"https://{dns.host}:{port}/hook", events=["chat.accepted"], secret="s")
+    chat_services.chat_accept(chat_id=ChatFactory().pk, agent=agent)
+    dns.answers, dns.lookups = [PUBLIC, "127.0.0.1"], 0
+    delivery = webhooks.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    assert dns.dialed == [(PUBLIC, port)] and server_names == [dns.host]
+    assert delivery.status == status
+    if status == "succeeded":
+        assert hook.received[0][0]["Host"] == f"{dns.host}:{port}"
+    else:
+        assert "certificate verify failed" in delivery.log[0]["error"] and hook.received == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_invalid_port_is_a_form_error_not_a_500(settings, dns, allow_private):
+    settings.WEBHOOK_ALLOW_PRIVATE = allow_private
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for url in (f"http://{dns.host}:99999/", f"http://{dns.host}:0/"):
+        form = {"url": url, "events": ["chat.started"], "secret": "s", "active": "on"}
+        response = client.post("/admin/helpdesk/webhook/add/", form)
+        assert response.status_code == 200, url
+        assert response.context["adminform"].form.errors["url"] == ["The port must be a number from 1 to 65535."], url
+        with pytest.raises(DomainError):
+            webhooks.webhook_create(url=url, events=["chat.started"], secret="s")
+    assert not Webhook.objects.exists()
