@@ -1,10 +1,12 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import TokenProxy
 
-from helpdesk import webhooks
+from helpdesk import services, webhooks
 from helpdesk.errors import DomainError
-from helpdesk.models import AGENTS_GROUP, Agent, Department, Webhook, WebhookDelivery
+from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department, Webhook, WebhookDelivery
 
 
 @admin.register(Department)
@@ -63,3 +65,47 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# DRF's token admin lists plain keys; its table is emptied by a migration and unused.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Add a token (its key is shown once, in the confirmation) or delete one; a key cannot be
+    read later, only its hash is stored."""
+
+    list_display = ["prefix", "user", "created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["prefix", "user__username"]
+
+    def get_fields(self, request, obj=None):
+        return ["user"] if obj is None else ["prefix", "user", "created_at", "last_used_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            # A token acts as its user: only a superuser may create one for a superuser.
+            kwargs["queryset"] = get_user_model().objects.filter(is_superuser=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        token = services.api_token_create(user=obj.user)
+        for field in ApiToken._meta.concrete_fields:  # the admin goes on with `obj` (log, redirect)
+            setattr(obj, field.attname, getattr(token, field.attname))
+        self.message_user(
+            request,
+            f"API key for {obj.user}: {token.key} — copy it now; it is not stored and will not be shown again.",
+            messages.WARNING,
+        )
+
+    def delete_model(self, request, obj):
+        services.api_token_delete(token=obj)
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset:
+            services.api_token_delete(token=token)

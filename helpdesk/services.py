@@ -1,13 +1,19 @@
-"""Changes to departments and agents."""
+"""Changes to departments, agents and API tokens."""
+
+import secrets
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
 from helpdesk.errors import DomainError
 from helpdesk.events import publish_to_agent
-from helpdesk.models import AGENTS_GROUP, Agent, Department
+from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department
+
+# How stale `last_used_at` may get: recording every request would add a write to each API call.
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def agent_create(
@@ -20,8 +26,8 @@ def agent_create(
     chat_enabled: bool = True,
     chat_status: str = Agent.ChatStatus.ONLINE,
     is_superuser: bool = False,
-) -> tuple[Agent, Token]:
-    """Create a user with an agent profile and an API token."""
+) -> tuple[Agent, ApiToken]:
+    """Create a user with an agent profile and an API token (its key in `.key`, this once)."""
     User = get_user_model()
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
@@ -35,8 +41,30 @@ def agent_create(
         )
         agent.departments.set(departments)
         user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
-        token = Token.objects.create(user=user)
+        token = api_token_create(user=user)
     return agent, token
+
+
+def api_token_create(*, user) -> ApiToken:
+    """A new API token for `user`. The plain key is on the returned object's `key` attribute
+    and nowhere else: only its hash is stored, so the caller shows it now or never."""
+    key = secrets.token_hex(20)  # 40 hex characters, as DRF's tokens were
+    token = ApiToken.objects.create(user=user, prefix=key[: ApiToken.PREFIX_LENGTH], key_hash=ApiToken.hash_key(key))
+    token.key = key
+    return token
+
+
+def api_token_delete(*, token: ApiToken) -> None:
+    """Revoke a token: requests and sockets that present its key are refused from now on."""
+    token.delete()
+
+
+def api_token_mark_used(*, token: ApiToken) -> None:
+    """Record that the token was just used, to the minute."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
 
 
 def agent_update_chat_settings(*, agent: Agent, chat_status: str | None = None, ringer: bool | None = None) -> Agent:

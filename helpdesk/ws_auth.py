@@ -6,16 +6,17 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
-from rest_framework.authtoken.models import Token
+
+from helpdesk import services
+from helpdesk.selectors import api_token_get
 
 
 @database_sync_to_async
 def _user_for_token(key: str):
-    if not (key.isascii() and key.isalnum() and len(key) <= Token._meta.get_field("key").max_length):
-        return AnonymousUser()  # not a token we could have issued
-    token = Token.objects.select_related("user").filter(key=key).first()
+    token = api_token_get(key=key)
     if token is None or not token.user.is_active:
         return AnonymousUser()
+    services.api_token_mark_used(token=token)
     return token.user
 
 

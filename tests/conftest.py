@@ -64,7 +64,7 @@ def race(*actions) -> list[str]:
 
 def api_client_for(agent) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {agent.user.auth_token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {agent.api_key}")
     return client
 
 

@@ -3,10 +3,10 @@ from datetime import timedelta
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from chat.models import Chat, ChatParticipant, Message, Visitor
 from helpdesk.models import Agent, Department
+from helpdesk.services import api_token_create
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):
@@ -29,7 +29,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class AgentFactory(factory.django.DjangoModelFactory):
-    """A chat-enabled, Online agent of the given departments, with an API token."""
+    """A chat-enabled, Online agent of the given departments, with an API token whose plain
+    key is `agent.api_key` (only its hash is stored)."""
 
     class Meta:
         model = Agent
@@ -49,7 +50,7 @@ class AgentFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def token(self, create, extracted, **kwargs):
         if create:
-            Token.objects.get_or_create(user=self.user)
+            self.api_key = api_token_create(user=self.user).key
 
 
 class VisitorFactory(factory.django.DjangoModelFactory):

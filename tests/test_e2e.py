@@ -37,7 +37,7 @@ async def next_of(socket, frame_type: str, timeout: float = 10) -> dict:
 @pytest.fixture
 def agent_token(sales):
     agent = AgentFactory(display_name="Alice", departments=[sales])
-    return agent.user.auth_token.key
+    return agent.api_key
 
 
 async def test_visitor_and_agent_chat_end_to_end(daphne_server, celery_worker, agent_token):

@@ -26,7 +26,7 @@ def token(db, settings):
     agent = AgentFactory(departments=[sales])
     agent.user.is_superuser = True  # sees everything, so ids that exist get past the 404s
     agent.user.save()
-    yield agent.user.auth_token.key
+    yield agent.api_key
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
 

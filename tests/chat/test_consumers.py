@@ -11,6 +11,7 @@ from channels.testing import WebsocketCommunicator
 from chat import services
 from chat.models import Chat, Message
 from helpdesk.asgi import application
+from helpdesk.services import api_token_create
 from tests.factories import AgentFactory, ChatFactory, UserFactory, accepted_chat
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -31,8 +32,7 @@ async def visitor_socket(chat, after_seq=None) -> WebsocketCommunicator:
 
 
 async def agent_socket(agent) -> WebsocketCommunicator:
-    token = await database_sync_to_async(lambda: agent.user.auth_token.key)()
-    return await connect(f"/ws/agent/?token={token}")
+    return await connect(f"/ws/agent/?token={agent.api_key}")
 
 
 async def receive_type(communicator, frame_type: str, timeout: float = 5) -> dict:
@@ -86,9 +86,7 @@ async def test_agent_without_valid_token_is_closed_4401(agent):
 
 async def test_user_who_is_not_an_agent_is_closed_4403(db):
     def make_user():
-        from rest_framework.authtoken.models import Token
-
-        return Token.objects.create(user=UserFactory()).key
+        return api_token_create(user=UserFactory()).key
 
     token = await database_sync_to_async(make_user)()
     communicator = await connect(f"/ws/agent/?token={token}")
@@ -99,8 +97,7 @@ async def test_foreign_origins_are_refused(active_chat, agent, settings):
     evil = (b"origin", b"https://evil.example")
     communicator = await connect(f"/ws/visitor/chats/{active_chat.pk}/?token={active_chat.token}", origin=evil)
     await assert_closed_with(communicator, 4403)
-    token = await database_sync_to_async(lambda: agent.user.auth_token.key)()
-    communicator = await connect(f"/ws/agent/?token={token}", origin=evil)
+    communicator = await connect(f"/ws/agent/?token={agent.api_key}", origin=evil)
     await assert_closed_with(communicator, 4403)
     settings.WIDGET_ALLOWED_ORIGINS = ["https://shop.example"]
     shop = (b"origin", b"https://shop.example")

@@ -114,4 +114,4 @@ def chat(agent):
 
 @pytest.fixture
 def api_token(agent) -> str:
-    return agent.user.auth_token.key
+    return agent.api_key
