@@ -107,7 +107,7 @@ class ChatMessagesView(APIView):
         query = MessageListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         chat = selectors.access_chat(agent=request.user.agent, chat_id=chat_id)
-        messages = selectors.messages_after(chat_id=chat.pk, after_seq=query.validated_data["after_seq"])
+        messages = selectors.messages_readable(chat=chat, after_seq=query.validated_data["after_seq"])
         return Response(MessageSerializer(messages, many=True).data)
 
     @extend_schema(request=MessagePostSerializer, responses={201: MessageSerializer, 200: MessageSerializer})
@@ -171,7 +171,7 @@ class ChatVisitorInfoView(APIView):
     @extend_schema(responses=VisitorInfoSerializer)
     def get(self, request, chat_id: int):
         agent = request.user.agent
-        chat = selectors.access_chat(agent=agent, chat_id=chat_id)
+        chat = selectors.access_visitor_of(agent=agent, chat_id=chat_id)
         info = {
             "visitor": chat.visitor,
             "recent_chats": selectors.recent_chats_of_visitor(agent=agent, chat=chat),

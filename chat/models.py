@@ -79,6 +79,9 @@ class ChatParticipant(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE)
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
+    # The chat's last message seq when they left: a former participant reads the thread up to
+    # here and no further (chat.selectors.chats_visible_to).
+    left_seq = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["chat", "agent"], name="chat_participant_unique")]

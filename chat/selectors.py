@@ -1,6 +1,7 @@
 """Reads shared by the API, the consumers and the services."""
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.models import Chat, ChatParticipant, Message
@@ -9,21 +10,53 @@ from helpdesk.models import Agent, Department
 
 
 def chats_visible_to(agent: Agent) -> QuerySet[Chat]:
-    """Chats of the agent's departments (and those without one) plus chats they take part in."""
+    """Chats the agent may read, each annotated with `read_up_to`.
+
+    In full (`read_up_to` None): chats of the agent's departments, chats without one, chats
+    they take part in now, and every chat for a superuser. A former participant of any other
+    chat (they handed it over, left it, or it ended while they were in it) reads it as it was
+    when they left: messages up to `read_up_to` (their `left_seq`), not the visitor's details.
+    """
     chats = Chat.objects.select_related("visitor", "department", "owner")
     if agent.user.is_superuser:
-        return chats
-    return chats.filter(
-        Q(department__in=agent.departments.all()) | Q(department__isnull=True) | Q(chatparticipant__agent=agent)
-    ).distinct()
+        return chats.annotate(read_up_to=Value(None, output_field=IntegerField()))
+    taking_part = ChatParticipant.objects.filter(chat=OuterRef("pk"), agent=agent, left_at__isnull=True)
+    took_part = ChatParticipant.objects.filter(chat=OuterRef("pk"), agent=agent, left_at__isnull=False)
+    in_full = Q(department__in=agent.departments.all()) | Q(department__isnull=True) | Exists(taking_part)
+    return chats.filter(in_full | Exists(took_part)).annotate(
+        read_up_to=Case(
+            When(in_full, then=Value(None)),
+            default=Coalesce(Subquery(took_part.values("left_seq")[:1]), 0),
+            output_field=IntegerField(),
+        )
+    )
 
 
 def access_chat(*, agent: Agent, chat_id: int) -> Chat:
-    """The chat if the agent may see it; a chat they may not see is reported as not found."""
+    """The chat if the agent may see it (with `read_up_to`, see chats_visible_to); a chat they
+    may not see is reported as not found."""
     chat = chats_visible_to(agent).filter(pk=chat_id).first()
     if chat is None:
         raise DomainError("not_found", "No such chat.")
     return chat
+
+
+def access_visitor_of(*, agent: Agent, chat_id: int) -> Chat:
+    """The chat, for its visitor's details: only for agents who read it in full."""
+    chat = access_chat(agent=agent, chat_id=chat_id)
+    if chat.read_up_to is not None:
+        raise DomainError("not_allowed", "You no longer take part in this chat; its visitor's details are not shown.")
+    return chat
+
+
+def messages_readable(*, chat: Chat, after_seq: int = 0) -> QuerySet[Message]:
+    """The messages of a chat from access_chat / chats_visible_to that its reader may see."""
+    messages = messages_after(chat_id=chat.pk, after_seq=after_seq)
+    return messages if chat.read_up_to is None else messages.filter(seq__lte=chat.read_up_to)
+
+
+def chat_last_seq(chat_id: int) -> int:
+    return Chat.objects.filter(pk=chat_id).values_list("last_seq", flat=True).get()
 
 
 def is_participant(*, chat_id: int, agent_id: int) -> bool:

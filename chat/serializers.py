@@ -89,6 +89,16 @@ class ChatSerializer(serializers.ModelSerializer):
         ticket = getattr(chat, "ticket", None)
         return ticket.pk if ticket else None
 
+    def to_representation(self, chat):
+        data = super().to_representation(chat)
+        read_up_to = getattr(chat, "read_up_to", None)  # chat.selectors.chats_visible_to
+        if read_up_to is not None:
+            # A former participant: the thread as far as they were there, the visitor by the
+            # name and e-mail the thread already shows, without the facts of the visit.
+            data["last_seq"] = min(data["last_seq"], read_up_to)
+            data["visitor"].update(ip_address=None, browser="", operating_system="", location="")
+        return data
+
 
 class VisitorChatStateSerializer(serializers.ModelSerializer):
     """What the visitor's own page may know about its chat."""

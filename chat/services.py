@@ -387,7 +387,9 @@ def _close(chat: Chat) -> Chat:
     handovers_cancel_for_closed_chat(chat)
     ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.CHAT_TRANSCRIPT)
     agents = list(Agent.objects.filter(chatparticipant__chat=chat, chatparticipant__left_at__isnull=True))
-    ChatParticipant.objects.filter(chat=chat, left_at__isnull=True).update(left_at=chat.ended_at)
+    ChatParticipant.objects.filter(chat=chat, left_at__isnull=True).update(
+        left_at=chat.ended_at, left_seq=selectors.chat_last_seq(chat.pk)
+    )
     publish_to_chat(chat.pk, frames.ended_frame(chat, ticket_id=ticket.pk), event="chat.closed")
     webhooks_enqueue("chat.ended", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})
     for agent in agents:  # each now has room for another chat: offer what is waiting

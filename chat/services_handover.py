@@ -57,13 +57,16 @@ def _expires_at():
 def _join(chat: Chat, agent: Agent) -> None:
     """Make `agent` a current participant (again, if they had left)."""
     now = timezone.now()
-    updated = ChatParticipant.objects.filter(chat=chat, agent=agent).update(left_at=None, joined_at=now)
+    updated = ChatParticipant.objects.filter(chat=chat, agent=agent).update(left_at=None, left_seq=None, joined_at=now)
     if not updated:
         ChatParticipant.objects.create(chat=chat, agent=agent, joined_at=now)
 
 
 def _leave(chat: Chat, agent: Agent) -> None:
-    ChatParticipant.objects.filter(chat=chat, agent=agent, left_at__isnull=True).update(left_at=timezone.now())
+    """Precondition: `chat` is locked, so no message takes a seq between reading and recording it."""
+    ChatParticipant.objects.filter(chat=chat, agent=agent, left_at__isnull=True).update(
+        left_at=timezone.now(), left_seq=selectors.chat_last_seq(chat.pk)
+    )
 
 
 # Transfer this Chat ------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from chat.models import ChatParticipant
 from helpdesk.errors import DomainError
 from helpdesk.models import Agent
 from tickets.models import Ticket
@@ -31,13 +32,19 @@ SORTS = {
 
 
 def tickets_visible_to(agent: Agent) -> QuerySet[Ticket]:
-    """Tickets of the agent's departments (and those without one) plus chats they took part in."""
+    """Tickets of the agent's departments (and those without one) plus those of chats they took
+    part in until the end. The transcript is the whole thread, so an agent who left the chat
+    earlier (a transfer, leaving after an invitation) does not see it this way: they read the
+    chat up to where they left (chat.selectors.chats_visible_to)."""
     tickets = Ticket.objects.select_related("department", "assignee", "source_chat")
     if agent.user.is_superuser:
         return tickets
+    until_the_end = ChatParticipant.objects.filter(
+        chat=OuterRef("source_chat"), agent=agent, left_seq__gte=OuterRef("source_chat__last_seq")
+    )
     return tickets.filter(
-        Q(department__in=agent.departments.all()) | Q(department__isnull=True) | Q(agents=agent)
-    ).distinct()
+        Q(department__in=agent.departments.all()) | Q(department__isnull=True) | Exists(until_the_end)
+    )
 
 
 def _view_filter(view: str, agent: Agent) -> Q:
