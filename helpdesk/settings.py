@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "helpdesk.content_security.ContentSecurityPolicyMiddleware",
     # Last, so that it sees a view's exception first: database or Redis down → 503.
     "helpdesk.middleware.ServiceUnavailableMiddleware",
 ]
@@ -208,6 +210,22 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Content-Security-Policy on every page (django-csp): scripts, styles, sockets and frames from
+# the site itself only; the pages have no inline script or style, so neither is allowed.
+# 'self' covers the page's own ws:/wss: origin (CSP Level 3). No page may be framed except the
+# visitor chat page, which the widget frames (chat/views.py widens frame-ancestors there).
+# data: images: the admin's and Swagger UI's stylesheets draw their icons as data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "img-src": [csp_constants.SELF, "data:"],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.NONE],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    }
+}
 
 # Redis: channel layer, Celery broker and result backend.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

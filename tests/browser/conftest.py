@@ -45,19 +45,39 @@ def pytest_runtest_makereport(item, call):
 FAILURE_SHOTS = Path(__file__).resolve().parents[2] / ".local" / "browser-failures"
 
 
+# Reports every Content-Security-Policy violation in a page or any of its frames.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => window.__reportCspViolation(
+  `${event.effectiveDirective} refused ${event.blockedURI || "inline"} in ${event.documentURI}` +
+  ` (${event.sourceFile || "page"}:${event.lineNumber})`));
+"""
+
+
 @pytest.fixture
-def new_page(browser, request):
+def csp_violations():
+    """What the browser refused under the pages' Content-Security-Policy in any `new_page`."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, request, csp_violations):
     """Pages in separate browser contexts (separate cookies and sessionStorage), failing the
-    test on any JavaScript error or dialog."""
+    test on any JavaScript error, dialog or Content-Security-Policy violation."""
     contexts, errors = [], []
 
     def make(viewport=(1280, 800)):
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         context.set_default_timeout(10_000)
+        context.expose_binding("__reportCspViolation", lambda source, text: csp_violations.append(text))
+        context.add_init_script(CSP_LISTENER)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("dialog", lambda dialog: errors.append(f"unexpected dialog: {dialog.message}"))
+        page.on(
+            "console",
+            lambda message: "Content Security Policy" in message.text and csp_violations.append(message.text),
+        )
         return page
 
     yield make
@@ -68,6 +88,7 @@ def new_page(browser, request):
                 page.screenshot(path=FAILURE_SHOTS / f"{request.node.name}-{index}.png")
         context.close()
     assert errors == []
+    assert csp_violations == []
 
 
 def sign_in(page, server, agent):
