@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from chat.models import Chat, Message
 from helpdesk.models import Department
+from helpdesk.validators import validate_person_name
 
 
 class StrictCharField(serializers.CharField):
@@ -17,7 +18,7 @@ class StrictCharField(serializers.CharField):
 
 
 class VisitorChatStartSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=150)
+    name = StrictCharField(max_length=150, validators=[validate_person_name])
     email = serializers.EmailField(max_length=254)
     question = StrictCharField(max_length=2000)
     department = StrictCharField(

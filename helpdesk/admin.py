@@ -7,6 +7,7 @@ from rest_framework.authtoken.models import TokenProxy
 from helpdesk import services, webhooks
 from helpdesk.errors import DomainError
 from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department, Webhook, WebhookDelivery
+from helpdesk.validators import validate_person_name
 
 
 @admin.register(Department)
@@ -15,8 +16,19 @@ class DepartmentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class AgentForm(forms.ModelForm):
+    """The admin's agent form (ModelAdmin adds the model and fields): display names follow the
+    rule every name shown in a chat follows."""
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"]
+        validate_person_name(name)
+        return name
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
+    form = AgentForm
     list_display = ["display_name", "user", "chat_enabled", "chat_status", "ringer", "max_concurrent_chats"]
     list_filter = ["chat_enabled", "chat_status", "departments"]
     search_fields = ["display_name", "user__username", "user__email"]

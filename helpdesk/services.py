@@ -5,12 +5,14 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.errors import DomainError
 from helpdesk.events import publish_to_agent
 from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department
+from helpdesk.validators import validate_person_name
 
 # How stale `last_used_at` may get: recording every request would add a write to each API call.
 TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -29,6 +31,10 @@ def agent_create(
 ) -> tuple[Agent, ApiToken]:
     """Create a user with an agent profile and an API token (its key in `.key`, this once)."""
     User = get_user_model()
+    try:
+        validate_person_name(name or username)
+    except ValidationError as error:
+        raise DomainError("invalid", error.messages[0], field="name") from error
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise DomainError("conflict", f"A user named {username!r} already exists.")

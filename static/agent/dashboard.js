@@ -1,7 +1,7 @@
 // The agents' Chat Dashboard: offers, tabs, conversation, Visitor Info, End Session, status menu.
 // Live traffic uses the websocket protocol (docs/protocol.md); reads and settings use the REST API.
 import { api } from "../common/api.js";
-import { formatDateTime, formatSeconds, h, insertMessage, newClientId, secondsUntil } from "../common/dom.js";
+import { formatDateTime, formatSeconds, h, insertMessage, mailtoHref, newClientId, secondsUntil } from "../common/dom.js";
 import { ReconnectingSocket, wsUrl } from "../common/socket.js";
 import { setupAccountMenu } from "./account.js";
 import { attachCannedSuggestions } from "./canned.js";
@@ -160,7 +160,9 @@ class ChatTab {
     panel.querySelector(".chat-visitor-name").textContent = chat.visitor.name;
     const email = panel.querySelector(".chat-visitor-email");
     email.textContent = chat.visitor.email;
-    email.href = `mailto:${chat.visitor.email}`;
+    const href = mailtoHref(chat.visitor.email);
+    if (href) email.href = href;
+    else email.removeAttribute("href");
     const closed = this.readOnly || chat.status === "ended" || chat.status === "missed";
     const isOwner = chat.owner && chat.owner.id === me.id;
     this.composer.hidden = closed;

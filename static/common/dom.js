@@ -34,6 +34,15 @@ export function linkified(text) {
   return fragment;
 }
 
+// A mailto: link to exactly this one address, or null if it is not one. The parts are
+// percent-encoded: "?" would start headers (an address "x?cc=y@example.org" would copy y in),
+// "," would add recipients, "&", "%" and "#" change the URI too.
+export function mailtoHref(address) {
+  const at = address.lastIndexOf("@");
+  if (at < 1 || at === address.length - 1) return null;
+  return `mailto:${encodeURIComponent(address.slice(0, at))}@${encodeURIComponent(address.slice(at + 1))}`;
+}
+
 export function formatTime(iso) {
   return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
