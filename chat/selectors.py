@@ -1,5 +1,8 @@
 """Reads shared by the API, the consumers and the services."""
 
+from datetime import datetime
+from typing import NamedTuple
+
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -152,6 +155,26 @@ def overdue_handover_ids(*, limit: int = 500) -> tuple[list[int], list[int]]:
     return (
         list(transfers.values_list("pk", flat=True)[:limit]),
         list(invitations.values_list("pk", flat=True)[:limit]),
+    )
+
+
+class PendingDeadlines(NamedTuple):
+    """Every deadline still to be met, overdue ones included, as (id, moment) pairs."""
+
+    ends: list[tuple[int, datetime]]  # chats ending: ends_at
+    missed: list[tuple[int, datetime]]  # chats waiting: missed_deadline
+    transfers: list[tuple[int, datetime]]  # pending transfers: expires_at
+    invitations: list[tuple[int, datetime]]  # pending invitations: expires_at
+
+
+def pending_deadlines() -> PendingDeadlines:
+    from chat.models import Invitation, Transfer
+
+    return PendingDeadlines(
+        list(Chat.objects.filter(status=Chat.Status.ENDING).values_list("pk", "ends_at")),
+        list(Chat.objects.filter(status=Chat.Status.WAITING).values_list("pk", "missed_deadline")),
+        list(Transfer.objects.filter(status=Transfer.Status.PENDING).values_list("pk", "expires_at")),
+        list(Invitation.objects.filter(status=Invitation.Status.PENDING).values_list("pk", "expires_at")),
     )
 
 

@@ -4,7 +4,7 @@ the deadline lives in the database and the periodic sweep finishes whatever a lo
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from chat import selectors, services, services_handover
+from chat import selectors, services, services_handover, services_timers
 
 
 @shared_task(acks_late=True)
@@ -40,3 +40,9 @@ def chat_sweep_overdue() -> None:
         services_handover.transfer_expire_when_due(transfer_id=transfer_id)
     for invitation_id in invitations:
         services_handover.invitation_expire_when_due(invitation_id=invitation_id)
+
+
+@shared_task(acks_late=True)
+def timers_rearm() -> None:
+    """Sent by every worker when it (re)connects to the broker (helpdesk/celery.py)."""
+    services_timers.timers_rearm()
