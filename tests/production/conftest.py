@@ -74,7 +74,8 @@ class ProdStack:
 
     - `daphnes`: the two Daphne processes; each has `.url`, `.ws_url`, `.app_name`.
     - `urls`, `ws_urls`: their base URLs (`http://127.0.0.1:port`, `ws://…`).
-    - `worker`, `beat`, `redis` (`redis.url`, also `redis_url`): the other processes.
+    - `worker` (`worker_concurrency` prefork children), `beat`, `redis` (`redis.url`, also
+      `redis_url`): the other processes.
     - `processes`: name -> process, names `daphne-1`, `daphne-2`, `worker`, `beat`, `redis`.
     - `kill(name)` (SIGKILL, the whole process group), `stop(name)` (SIGTERM), `start(name)`
       (again on the same port / Redis), `restart(name)`; each process's output is in `.lines`.
@@ -109,6 +110,7 @@ class ProdStack:
         self.urls = [daphne.url for daphne in self.daphnes]
         self.ws_urls = [daphne.ws_url for daphne in self.daphnes]
         self.worker, self.beat = self.processes["worker"], self.processes["beat"]
+        self.worker_concurrency = WORKER_CONCURRENCY
 
     def start_all(self) -> "ProdStack":
         self.redis.start()
@@ -193,11 +195,17 @@ class ProdStack:
             client.close()
 
     def visitor(self, chat, daphne: int = 0) -> "ProxiedVisitorSide":
-        """A resilience-style visitor client (tests/resilience/clients.py) of `chat` on a Daphne."""
-        return ProxiedVisitorSide(self.daphnes[daphne], chat.pk, chat.token)
+        """A visitor client of `chat` (tests/resilience/clients.py: applies frames by seq,
+        resyncs by reconnecting with after_seq) on Daphne number `daphne`, through the proxy."""
+        side = ProxiedVisitorSide(self.daphnes[daphne], chat.pk, chat.token)
+        side.stack, side.daphne = self, daphne
+        return side
 
     def agent(self, chat, api_token: str, daphne: int = 0) -> "ProxiedAgentSide":
-        return ProxiedAgentSide(self.daphnes[daphne], chat.pk, api_token, stack=self, daphne=daphne)
+        """An agent client of `chat` (resyncs over REST by after_seq) on Daphne number `daphne`."""
+        side = ProxiedAgentSide(self.daphnes[daphne], chat.pk, api_token)
+        side.stack, side.daphne = self, daphne
+        return side
 
     # PostgreSQL ----------------------------------------------------------------------------------
 
@@ -239,17 +247,23 @@ class ProdStack:
         return len(rows)
 
 
-class ProxiedVisitorSide(VisitorSide):
+class Proxied:
+    """What the TLS proxy adds to a client's handshakes; `use(n)` sends its next connections to
+    Daphne number n, as the proxy does when the other one is down."""
+
     headers = PROXY_HEADERS
+    stack: ProdStack
+    daphne: int
+
+    def use(self, daphne: int) -> None:
+        self.daphne, self.server = daphne, self.stack.daphnes[daphne]
 
 
-class ProxiedAgentSide(AgentSide):
-    headers = PROXY_HEADERS
+class ProxiedVisitorSide(Proxied, VisitorSide):
+    pass
 
-    def __init__(self, server, chat_id: int, api_token: str, stack: ProdStack, daphne: int):
-        super().__init__(server, chat_id, api_token)
-        self.stack, self.daphne = stack, daphne
 
+class ProxiedAgentSide(Proxied, AgentSide):
     async def resync(self) -> None:
         path = f"/api/v1/chats/{self.chat_id}/messages/?after_seq={self.last_seq}"
         reply = await asyncio.to_thread(self.stack.http, "GET", path, token=self.api_token, daphne=self.daphne)
