@@ -2,6 +2,7 @@
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "helpdesk",
     "chat",
     "tickets",
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "helpdesk.content_security.ContentSecurityPolicyMiddleware",
+    # Turns a sign-in that django-axes locked out into the lockout page.
+    "axes.middleware.AxesMiddleware",
     # Last, so that it sees a view's exception first: database or Redis down → 503.
     "helpdesk.middleware.ServiceUnavailableMiddleware",
 ]
@@ -190,6 +194,24 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Production is HTTPS only (redirect, HSTS, cookies sent over HTTPS only) unless
 # ALLOW_PLAIN_HTTP says otherwise: a forgotten variable must leave the secure choice, not the
+# Brute-force protection on every password sign-in (/accounts/login/, /admin/login/): after
+# AXES_FAILURE_LIMIT failures for one username, or from one client address (TRUSTED_PROXY_COUNT
+# rule, an IPv6 /64 counted as one), signing in is refused for AXES_COOLOFF_MINUTES, restarted by
+# each attempt meanwhile. Failures are rows in the database (axes' AccessAttempt); deleting them
+# in the admin unlocks. API tokens and sockets do not sign in with a password and are not counted.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out sign-in before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "helpdesk.accounts.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "helpdesk.accounts.lockout_response"
+# Successful sign-ins are not recorded: only failures are needed, and a log of every sign-in
+# would grow without bound.
+AXES_DISABLE_ACCESS_LOG = True
+
 # insecure one. BEHIND_TLS_PROXY only means: trust X-Forwarded-Proto from the proxy that
 # terminates TLS. The session cookie is HttpOnly (Django's default); the CSRF cookie is not, since
 # the pages' JavaScript reads it for the X-CSRFToken header. SameSite=Lax on both: visitor
@@ -339,6 +361,20 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "POSTPROCESSING_HOOKS": [
+# Password reset (/accounts/password_reset/) mails a link that takes the account over, so it is
+# offered only through a backend that delivers mail: on by default unless EMAIL_BACKEND is one of
+# Django's local ones (console, file, in-memory, dummy); never through one that prints or files
+# the mail. Requests are limited per client address and per e-mail address.
+PRINTING_EMAIL_BACKENDS = {f"django.core.mail.backends.{name}.EmailBackend" for name in ("console", "filebased")}
+_LOCAL_EMAIL_BACKENDS = {f"django.core.mail.backends.{name}.EmailBackend" for name in ("locmem", "dummy")}
+_LOCAL_EMAIL_BACKENDS |= PRINTING_EMAIL_BACKENDS
+PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", EMAIL_BACKEND not in _LOCAL_EMAIL_BACKENDS)
+if PASSWORD_RESET_ENABLED and EMAIL_BACKEND in PRINTING_EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"PASSWORD_RESET_ENABLED with EMAIL_BACKEND={EMAIL_BACKEND} would write reset links where others read them."
+    )
+PASSWORD_RESET_RATE_IP = env_rate("PASSWORD_RESET_RATE_IP", "5/hour")
+PASSWORD_RESET_RATE_EMAIL = env_rate("PASSWORD_RESET_RATE_EMAIL", "3/hour")
         "drf_spectacular.hooks.postprocess_schema_enums",
         "helpdesk.schema.add_error_responses",
     ],

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from canned import views as canned_views
 from chat import views as chat_views
-from helpdesk import api
+from helpdesk import accounts, api
 from helpdesk.api_errors import api_not_found
 from tickets import views as ticket_views
 
@@ -34,6 +34,17 @@ urlpatterns = [
     path("canned/categories/new/", canned_views.category_create, name="canned-category-new"),
     path("canned/categories/<int:category_id>/edit/", canned_views.category_edit, name="canned-category-edit"),
     path("canned/categories/<int:category_id>/delete/", canned_views.category_delete, name="canned-category-delete"),
+    # Before django.contrib.auth's own, same paths and names: password reset exists only where it
+    # is offered, and the sign-in page links it only then (helpdesk/accounts.py).
+    path("accounts/login/", accounts.SignInView.as_view(), name="login"),
+    path("accounts/password_reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password_reset/done/", accounts.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("accounts/reset/done/", accounts.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
