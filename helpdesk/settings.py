@@ -143,7 +143,9 @@ DATABASE_THREADS = env_int("DATABASE_THREADS", 1 if _SQLITE else 8)
 # seconds, then fails as the database being unavailable (503 / `unavailable`) rather than
 # hanging. 0 turns the pool off (e.g. behind PgBouncer); then DATABASE_CONN_MAX_AGE applies.
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", DATABASE_THREADS + 4)
-DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 1)
+# None kept open while idle: a Celery child runs one task at a time and Celery closes its pool
+# after each task, so a pool opening with N connections would connect N times per task.
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 0)
 DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE > 0:
     if DATABASES["default"]["CONN_MAX_AGE"] != 0:
