@@ -341,6 +341,20 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "help desk <support@localhost>")
+# Password reset (/accounts/password_reset/) mails a link that takes the account over, so it is
+# offered only through a backend that delivers mail: on by default unless EMAIL_BACKEND is one of
+# Django's local ones (console, file, in-memory, dummy); never through one that prints or files
+# the mail. Requests are limited per client address and per e-mail address.
+PRINTING_EMAIL_BACKENDS = {f"django.core.mail.backends.{name}.EmailBackend" for name in ("console", "filebased")}
+_LOCAL_EMAIL_BACKENDS = {f"django.core.mail.backends.{name}.EmailBackend" for name in ("locmem", "dummy")}
+_LOCAL_EMAIL_BACKENDS |= PRINTING_EMAIL_BACKENDS
+PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", EMAIL_BACKEND not in _LOCAL_EMAIL_BACKENDS)
+if PASSWORD_RESET_ENABLED and EMAIL_BACKEND in PRINTING_EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"PASSWORD_RESET_ENABLED with EMAIL_BACKEND={EMAIL_BACKEND} would write reset links where others read them."
+    )
+PASSWORD_RESET_RATE_IP = env_rate("PASSWORD_RESET_RATE_IP", "5/hour")
+PASSWORD_RESET_RATE_EMAIL = env_rate("PASSWORD_RESET_RATE_EMAIL", "3/hour")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -363,20 +377,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "POSTPROCESSING_HOOKS": [
-# Password reset (/accounts/password_reset/) mails a link that takes the account over, so it is
-# offered only through a backend that delivers mail: on by default unless EMAIL_BACKEND is one of
-# Django's local ones (console, file, in-memory, dummy); never through one that prints or files
-# the mail. Requests are limited per client address and per e-mail address.
-PRINTING_EMAIL_BACKENDS = {f"django.core.mail.backends.{name}.EmailBackend" for name in ("console", "filebased")}
-_LOCAL_EMAIL_BACKENDS = {f"django.core.mail.backends.{name}.EmailBackend" for name in ("locmem", "dummy")}
-_LOCAL_EMAIL_BACKENDS |= PRINTING_EMAIL_BACKENDS
-PASSWORD_RESET_ENABLED = env_bool("PASSWORD_RESET_ENABLED", EMAIL_BACKEND not in _LOCAL_EMAIL_BACKENDS)
-if PASSWORD_RESET_ENABLED and EMAIL_BACKEND in PRINTING_EMAIL_BACKENDS:
-    raise ImproperlyConfigured(
-        f"PASSWORD_RESET_ENABLED with EMAIL_BACKEND={EMAIL_BACKEND} would write reset links where others read them."
-    )
-PASSWORD_RESET_RATE_IP = env_rate("PASSWORD_RESET_RATE_IP", "5/hour")
-PASSWORD_RESET_RATE_EMAIL = env_rate("PASSWORD_RESET_RATE_EMAIL", "3/hour")
         "drf_spectacular.hooks.postprocess_schema_enums",
         "helpdesk.schema.add_error_responses",
     ],
