@@ -359,7 +359,8 @@ def main() -> int:
     args.rates = [float(r) for r in args.rates.split(",")]
     env, started = stack.prepare_environment()
     if args.with_rate_limits:
-        env.update(WS_RATE_VISITOR="1000000/min", WS_RATE_AGENT="1000000/min", WS_RATE_IP="10000000/min")
+        high = {"VISITOR": "1000000/min", "AGENT": "1000000/min", "IP": "10000000/min"}
+        env.update({f"WS_{kind}_{who}": rate for who, rate in high.items() for kind in ("RATE", "FRAME_RATE")})
     try:
         stack.django_setup()
         made_at = time.perf_counter()

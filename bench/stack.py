@@ -62,6 +62,13 @@ def prepare_environment() -> tuple[dict, list[subprocess.Popen]]:
         WS_RATE_VISITOR="",
         WS_RATE_AGENT="",
         WS_RATE_IP="",
+        WS_FRAME_RATE_VISITOR="",
+        WS_FRAME_RATE_AGENT="",
+        WS_FRAME_RATE_IP="",
+        # Thousands of sockets from one address (the load client), some agents with many.
+        WS_MAX_SOCKETS_PER_VISITOR="0",
+        WS_MAX_SOCKETS_PER_AGENT="0",
+        WS_MAX_SOCKETS_PER_IP="0",
         # The servers listen on plain 127.0.0.1 with no TLS proxy.
         ALLOW_PLAIN_HTTP="1",
         PYTHONUNBUFFERED="1",

@@ -5,6 +5,7 @@ service's after-commit publish deliver the result; group-event handlers only tur
 into a frame.
 """
 
+import asyncio
 import json
 import logging
 from urllib.parse import parse_qs
@@ -12,28 +13,54 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from chat import frames, selectors, services, ws_throttle
+from chat import frames, selectors, services, ws_sockets, ws_throttle
 from chat.models import Chat, Message
 from chat.origins import agent_origin_allowed, visitor_origin_allowed
 from helpdesk.db_threads import database_sync_to_async
 from helpdesk.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_DETAIL, DomainError
-from helpdesk.events import agent_group, chat_group
+from helpdesk.events import agent_group, chat_group, publish_failures_reported_to
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY_SOCKETS = 4429
+# Frames counted against the message limits (WS_RATE_*) on top of the limits every frame counts
+# against (WS_FRAME_RATE_*).
+MESSAGE_FRAMES = frozenset({"message.send", "typing"})
+# The longest `chat_id` / `client_id` an error frame repeats (a valid client_id has at most 64).
+ECHO_MAX_CHARS = services.CLIENT_ID_MAX_CHARS
+UNDELIVERED_DETAIL = (
+    "The server could not deliver what this frame did; it may have been stored. "
+    "Send it again shortly (a message.send with the same client_id is stored once)."
+)
 
 
 def frame_ids(content: dict) -> dict:
     """What identifies a client frame (`chat_id`, `client_id`), echoed in an error about it so a
-    client can tell which action failed."""
+    client can tell which action failed. Only short values are echoed: an error must not send a
+    client's megabyte back to it."""
     return {
         key: content[key]
         for key in ("chat_id", "client_id")
-        if isinstance(content.get(key), (int, str)) and not isinstance(content.get(key), bool)
+        if isinstance(content.get(key), (int, str))
+        and not isinstance(content.get(key), bool)
+        and len(str(content[key])) <= ECHO_MAX_CHARS
     }
+
+
+def parse_frame(text_data: str | None) -> tuple[dict | None, tuple[str, str] | None]:
+    """A client frame as (content, None), or (None, (code, detail)) for the error it gets."""
+    if text_data is None:
+        return None, ("invalid_json", "Frames must be JSON text.")
+    try:
+        content = json.loads(text_data)
+    except (ValueError, RecursionError):
+        return None, ("invalid_json", "The frame is not valid JSON.")
+    if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+        return None, ("invalid", "A frame is a JSON object with a string 'type'.")
+    return content, None
 
 
 def _message_replay(chat_id: int, after_seq: int) -> list[dict]:
@@ -47,6 +74,13 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
     """
 
     client_frames: dict[str, str] = {}
+    rate_limits: list = []
+    frame_limits: list = []
+    closing = False  # refused or revoked: frames still in flight are dropped unanswered
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reports: set[asyncio.Task] = set()
 
     async def dispatch(self, message):
         # Channels >= 4.2 runs close_old_connections() through the single sync thread before
@@ -63,28 +97,30 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
 
     async def refuse(self, code: int) -> None:
         # Accept first: a close before accept is an HTTP 403 and the client never sees the code.
+        self.closing = True
         await self.accept()
         await self.close(code=code)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None:
-            await self.send_error("invalid_json", "Frames must be JSON text.")
+        if self.closing:
             return
-        try:
-            content = json.loads(text_data)
-        except (ValueError, RecursionError):
-            await self.send_error("invalid_json", "The frame is not valid JSON.")
+        content, problem = parse_frame(text_data)
+        # Every frame counts, a malformed or unknown one too: each costs the server work.
+        if await self.over_rate(content):
             return
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.send_error("invalid", "A frame is a JSON object with a string 'type'.")
+        if problem is not None:
+            await self.send_error(*problem)
             return
         handler_name = self.client_frames.get(content["type"])
         if handler_name is None:
-            await self.send_error("unknown_type", f"Unknown frame type {content['type']!r}.")
+            # The type is not echoed: it is whatever the client sent, up to a megabyte.
+            expected = ", ".join(self.client_frames)
+            await self.send_error("unknown_type", f"Unknown frame type; expected one of {expected}.")
             return
         extra = frame_ids(content)
         try:
-            await getattr(self, handler_name)(content)
+            with publish_failures_reported_to(self.undelivered_reporter(content["type"], extra)):
+                await getattr(self, handler_name)(content)
         except DomainError as error:
             await self.send_error(error.code, error.detail, for_type=content["type"], **extra)
         except SERVICE_UNAVAILABLE as error:
@@ -99,15 +135,51 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
     async def send_error(self, code: str, detail: str, **extra) -> None:
         await self.send_json(frames.error_frame(code, detail, **extra))
 
-    async def over_rate(self, content: dict) -> bool:
-        """Count a frame against this sender's rate limits (`rate_limits`, chat/ws_throttle.py);
-        over one, tell the client when to retry and return True: the frame is dropped."""
-        wait = await ws_throttle.retry_after(self.rate_limits)
+    def undelivered_reporter(self, frame_type: str, ids: dict):
+        """What to call, from any thread, when an event a frame's service published after commit
+        cannot be sent (Redis is down): the sender, who waits for that event (its `message`,
+        `chat.accepted`, ...), gets one `unavailable` error for the frame instead of silence."""
+        loop = asyncio.get_running_loop()
+        reported = False
+
+        def tell_sender() -> None:
+            nonlocal reported
+            if not reported:
+                reported = True
+                report = self.send_error("unavailable", UNDELIVERED_DETAIL, for_type=frame_type, **ids)
+                task = loop.create_task(report)
+                self.reports.add(task)  # the loop keeps only a weak reference to a task
+                task.add_done_callback(self.reports.discard)
+
+        return lambda: loop.call_soon_threadsafe(tell_sender)
+
+    async def over_rate(self, content: dict | None) -> bool:
+        """Count a frame against this sender's limits (chat/ws_throttle.py): every frame against
+        `frame_limits`, `message.send` and `typing` against `rate_limits` too. Over one, tell
+        the client when to retry and return True: the frame is dropped."""
+        frame_type = content["type"] if content is not None else None
+        limits = self.frame_limits + (self.rate_limits if frame_type in MESSAGE_FRAMES else [])
+        wait = await ws_throttle.retry_after(limits)
         if wait is None:
             return False
         detail = f"Too many frames; try again in {wait} seconds."
-        await self.send_error("throttled", detail, for_type=content["type"], retry_after=wait, **frame_ids(content))
+        about = {"for_type": frame_type, **frame_ids(content)} if frame_type in self.client_frames else {}
+        await self.send_error("throttled", detail, retry_after=wait, **about)
         return True
+
+    async def admitted(self, identities: list[tuple[str, object]]) -> bool:
+        """Count this socket against the caps (chat/ws_sockets.py); over one, refuse it (4429)."""
+        if not await ws_sockets.socket_admit(self.channel_name, identities):
+            await self.refuse(CLOSE_TOO_MANY_SOCKETS)
+            return False
+        self.counted = True
+        return True
+
+    async def websocket_disconnect(self, message):
+        if getattr(self, "counted", False):
+            self.counted = False
+            await ws_sockets.socket_release(self.channel_name)
+        await super().websocket_disconnect(message)
 
     @staticmethod
     def id_field(content: dict, name: str) -> int:
@@ -149,10 +221,11 @@ class VisitorConsumer(FrameConsumer):
         self.group = chat_group(self.chat.pk)
         # Keyed by the token's hash, not the chat id: ids can come back (a test database flushed
         # between tests, a restored backup) and would inherit another chat's count.
-        self.rate_limits = [
-            ("visitor", self.chat.visitor_token_hash),
-            ("ip", ws_throttle.scope_client_ip(self.scope)),
-        ]
+        client_ip = ws_throttle.scope_client_ip(self.scope)
+        self.rate_limits = [("visitor", self.chat.visitor_token_hash), ("ip", client_ip)]
+        self.frame_limits = [("visitor_frames", self.chat.visitor_token_hash), ("ip_frames", client_ip)]
+        if not await self.admitted([("visitor", self.chat.visitor_token_hash), ("ip", client_ip)]):
+            return
         # Join before reading the replay so that nothing falls between the two; live
         # messages the replay already covered are dropped by `seq` below.
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -182,8 +255,6 @@ class VisitorConsumer(FrameConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def on_message_send(self, content):
-        if await self.over_rate(content):
-            return
         message, created = await database_sync_to_async(services.message_post)(
             chat_id=self.chat.pk,
             body=content.get("body"),
@@ -195,8 +266,6 @@ class VisitorConsumer(FrameConsumer):
             await self.send_json(frames.message_frame(message))
 
     async def on_typing(self, content):
-        if await self.over_rate(content):
-            return
         frame = {
             "type": "typing",
             "chat_id": self.chat.pk,
@@ -245,8 +314,12 @@ class AgentConsumer(FrameConsumer):
         if self.agent is None:
             await self.refuse(CLOSE_FORBIDDEN)
             return
+        client_ip = ws_throttle.scope_client_ip(self.scope)
+        self.rate_limits = [("agent", self.agent.pk), ("ip", client_ip)]
+        self.frame_limits = [("agent_frames", self.agent.pk), ("ip_frames", client_ip)]
+        if not await self.admitted([("agent", self.agent.pk), ("ip", client_ip)]):
+            return
         self.chat_ids: set[int] = set()
-        self.rate_limits = [("agent", self.agent.pk), ("ip", ws_throttle.scope_client_ip(self.scope))]
         self.replayed_up_to: dict[int, int] = {}
         await self.channel_layer.group_add(agent_group(self.agent.pk), self.channel_name)
         open_ids, pending = await database_sync_to_async(self._initial_state)()
@@ -281,8 +354,6 @@ class AgentConsumer(FrameConsumer):
         await self.channel_layer.group_discard(chat_group(chat_id), self.channel_name)
 
     async def on_message_send(self, content):
-        if await self.over_rate(content):
-            return
         message, created = await database_sync_to_async(services.message_post)(
             chat_id=self.id_field(content, "chat_id"),
             body=content.get("body"),
@@ -295,8 +366,6 @@ class AgentConsumer(FrameConsumer):
             await self.send_json(frames.message_frame(message))
 
     async def on_typing(self, content):
-        if await self.over_rate(content):
-            return
         chat_id = self.id_field(content, "chat_id")
         if chat_id not in self.chat_ids:
             raise DomainError("not_allowed", "You do not take part in this chat.")

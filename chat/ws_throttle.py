@@ -1,5 +1,6 @@
-"""Rate limits on websocket frames (`message.send`, `typing`), counted in the shared Redis so
-that every Daphne process sees the same counts.
+"""Rate limits on websocket frames, counted in the shared Redis so that every Daphne process sees
+the same counts: every client frame (whatever its type, valid or not) against the frame limits,
+and `message.send` and `typing` also against the tighter message limits.
 
 Fixed windows: a counter per (limit, who, window) is INCRemented and given an expiry, all keys
 of one frame in one pipelined round trip on the event loop. Django's cache has `aincr`, but
@@ -28,7 +29,14 @@ from chat.visitor_info import client_ip
 logger = logging.getLogger(__name__)
 
 # Who is counted → the setting holding its rate ("N/min" as in DRF; empty: no limit).
-RATE_SETTINGS = {"visitor": "WS_RATE_VISITOR", "agent": "WS_RATE_AGENT", "ip": "WS_RATE_IP"}
+RATE_SETTINGS = {
+    "visitor": "WS_RATE_VISITOR",
+    "agent": "WS_RATE_AGENT",
+    "ip": "WS_RATE_IP",
+    "visitor_frames": "WS_FRAME_RATE_VISITOR",
+    "agent_frames": "WS_FRAME_RATE_AGENT",
+    "ip_frames": "WS_FRAME_RATE_IP",
+}
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis]" = weakref.WeakKeyDictionary()
@@ -58,7 +66,7 @@ def scope_client_ip(scope: dict) -> str | None:
     return address
 
 
-def _client() -> Redis:
+def redis_client() -> Redis:
     """One client per event loop (an asyncio connection belongs to the loop that opened it)."""
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
@@ -94,7 +102,7 @@ async def retry_after(limits: list[tuple[str, object]]) -> int | None:
     if not counted:
         return None
     try:
-        async with _client().pipeline(transaction=False) as pipe:
+        async with redis_client().pipeline(transaction=False) as pipe:
             for key, _, period, _ in counted:
                 pipe.incr(key)
                 pipe.expire(key, period + 1)

@@ -11,7 +11,9 @@ import os
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -40,6 +42,32 @@ def publish_to_agent(agent_id: int, frame: dict, *, event: str = "agent.frame", 
     publish_on_commit(agent_group(agent_id), {"type": event, "frame": frame, **extra})
 
 
+# Called (from any thread) when an event published in this context cannot be sent; set by
+# `publish_failures_reported_to`. Context variables reach the database threads that
+# sync_to_async runs a call on, so a socket's frame handler sees failures of what it caused.
+_on_failure: ContextVar[Callable[[], None] | None] = ContextVar("publish_on_failure", default=None)
+
+
+@contextmanager
+def publish_failures_reported_to(callback: Callable[[], None]):
+    """Around a websocket frame's handling: `callback()` is called, from whichever thread sends,
+    for each event published meanwhile whose send to the channel layer failed (Redis is down),
+    so that the sender who waits for it can be told."""
+    token = _on_failure.set(callback)
+    try:
+        yield
+    finally:
+        _on_failure.reset(token)
+
+
+def _report_failure(on_failure: Callable[[], None] | None) -> None:
+    if on_failure is not None:
+        try:
+            on_failure()
+        except Exception:
+            logger.exception("reporting a failed publish failed")
+
+
 def publish_on_commit(group: str, event: dict) -> None:
     """Send `event` to `group` once the current transaction commits (at once outside one)."""
     outbox = _thread_outbox()
@@ -50,11 +78,13 @@ def publish_on_commit(group: str, event: dict) -> None:
     # transaction still holds its row locks, and fill it at commit. Posts to one chat serialise
     # on the chat's row, so their frames leave in `seq` order even when the commits of several
     # database threads (helpdesk/db_threads.py) finish in another order.
-    slot = outbox.reserve(group, event)
+    slot = outbox.reserve(group, event, _on_failure.get())
     transaction.on_commit(lambda: outbox.settle(slot, send=True))
 
 
 def _publish(group: str, event: dict) -> None:
+    # Runs at commit, in the context of the code that published: the same failure callback.
+    on_failure = _on_failure.get()
     loop = _calling_event_loop()
     if loop is not None:
         # Called from a database thread of an ASGI server (a view's sync_to_async call): hand
@@ -62,7 +92,7 @@ def _publish(group: str, event: dict) -> None:
         # the database thread idle for a whole event-loop round trip per message.
         try:
             outbox = _Outbox.of(loop)
-            outbox.settle(outbox.reserve(group, event), send=True)
+            outbox.settle(outbox.reserve(group, event, on_failure), send=True)
             return
         except RuntimeError:  # the loop has closed meanwhile
             pass
@@ -72,6 +102,7 @@ def _publish(group: str, event: dict) -> None:
         # The database is the source of truth: a client that missed an event catches up
         # through `after_seq` or a REST read, so a failed publish must not fail the request.
         logger.exception("publish to %s failed", group)
+        _report_failure(on_failure)
 
 
 def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
@@ -88,10 +119,10 @@ def _calling_event_loop() -> asyncio.AbstractEventLoop | None:
 
 
 class _Slot:
-    __slots__ = ("group", "event", "state")
+    __slots__ = ("group", "event", "state", "on_failure")
 
-    def __init__(self, group: str, event: dict):
-        self.group, self.event, self.state = group, event, "reserved"
+    def __init__(self, group: str, event: dict, on_failure: Callable[[], None] | None = None):
+        self.group, self.event, self.state, self.on_failure = group, event, "reserved", on_failure
 
 
 class _Outbox:
@@ -116,8 +147,8 @@ class _Outbox:
         self.wakeup: asyncio.Event | None = None
         self.task: asyncio.Task | None = None
 
-    def reserve(self, group: str, event: dict) -> _Slot:
-        slot = _Slot(group, event)
+    def reserve(self, group: str, event: dict, on_failure: Callable[[], None] | None = None) -> _Slot:
+        slot = _Slot(group, event, on_failure)
         # call_soon_threadsafe keeps the callers' order: a thread that reserves while holding a
         # row lock comes before the thread that waited for that lock.
         self.loop.call_soon_threadsafe(self._append, slot)
@@ -150,6 +181,7 @@ class _Outbox:
                     await layer.group_send(slot.group, slot.event)
                 except Exception:
                     logger.exception("publish to %s failed", slot.group)
+                    _report_failure(slot.on_failure)
             self.wakeup.clear()
             if self.slots and self.slots[0].state != "reserved":
                 continue
@@ -164,8 +196,8 @@ class _ThreadOutbox:
         self.outbox = outbox
         self.reserved: list[_Slot] = []
 
-    def reserve(self, group: str, event: dict) -> _Slot:
-        slot = self.outbox.reserve(group, event)
+    def reserve(self, group: str, event: dict, on_failure: Callable[[], None] | None = None) -> _Slot:
+        slot = self.outbox.reserve(group, event, on_failure)
         self.reserved.append(slot)
         return slot
 

@@ -272,6 +272,19 @@ API_RATE_VISITOR = env_rate("API_RATE_VISITOR", "300/min")
 WS_RATE_VISITOR = env_rate("WS_RATE_VISITOR", "120/min")
 WS_RATE_AGENT = env_rate("WS_RATE_AGENT", "600/min")
 WS_RATE_IP = env_rate("WS_RATE_IP", "3000/min")
+# Every client frame, whatever its type (valid or not), per visitor chat, per agent and per
+# client address: larger than the message limits, room for accepts, ends and the odd mistake.
+WS_FRAME_RATE_VISITOR = env_rate("WS_FRAME_RATE_VISITOR", "180/min")
+WS_FRAME_RATE_AGENT = env_rate("WS_FRAME_RATE_AGENT", "900/min")
+WS_FRAME_RATE_IP = env_rate("WS_FRAME_RATE_IP", "4500/min")
+# Open websockets at once per visitor token, per agent and per client address, over all server
+# processes (chat/ws_sockets.py); 0 disables a cap. Many agents may share an office's address.
+# Each process vouches for its sockets every WS_SOCKET_HEARTBEAT_SECONDS; a dead process's
+# sockets stop counting after three of those.
+WS_MAX_SOCKETS_PER_VISITOR = env_int("WS_MAX_SOCKETS_PER_VISITOR", 5)
+WS_MAX_SOCKETS_PER_AGENT = env_int("WS_MAX_SOCKETS_PER_AGENT", 20)
+WS_MAX_SOCKETS_PER_IP = env_int("WS_MAX_SOCKETS_PER_IP", 200)
+WS_SOCKET_HEARTBEAT_SECONDS = env_int("WS_SOCKET_HEARTBEAT_SECONDS", 30)
 
 # The pub/sub layer keeps one subscriber connection per process and publishes over a small
 # pool; the pool is capped deliberately instead of redis-py's default of 100 connections.

@@ -1,6 +1,7 @@
 """What a hostile or broken client can do to a socket: nothing but get an error."""
 
 import asyncio
+import json
 
 import pytest
 from channels.db import database_sync_to_async
@@ -110,3 +111,20 @@ async def test_joining_agent_gets_what_the_visitor_wrote_while_waiting(sales, ag
     await assert_silent(alice)
     await visitor.disconnect()
     await alice.disconnect()
+
+
+async def test_errors_do_not_echo_what_the_client_sent(agent, active_chat):
+    """An unknown type, or an id no valid frame carries, is not sent back: a near-megabyte frame
+    must not come back as a near-megabyte error."""
+    huge = "x" * 1_000_000
+    for socket in (await visitor_socket(active_chat), await agent_socket(agent)):
+        await socket.send_json_to({"type": huge})
+        error = await receive_type(socket, "error")
+        assert error["code"] == "unknown_type" and len(json.dumps(error)) < 300, error["detail"][:100]
+        await socket.send_json_to({"type": "message.send", "body": "", "chat_id": huge, "client_id": huge})
+        error = await receive_type(socket, "error")
+        assert error["code"] == "invalid" and len(json.dumps(error)) < 300
+        await socket.send_json_to({"type": "message.send", "body": "", "chat_id": active_chat.pk, "client_id": "c-1"})
+        error = await receive_type(socket, "error")
+        assert error["client_id"] == "c-1"  # what a valid frame carries still identifies it
+        await socket.disconnect()

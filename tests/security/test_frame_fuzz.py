@@ -28,7 +28,7 @@ EXPECTED_CODES = {
     "invalid_json", "invalid", "unknown_type", "message_too_long", "conflict", "chat_closed", "not_found",
     "not_allowed", "already_accepted", "chat_limit_reached", "not_ending",
 }  # fmt: skip
-PROBES = itertools.count()  # `{"type": "probe-N"}` is answered by an `unknown_type` error naming it
+PROBES = itertools.count()  # a `message.send` without a body, client_id "probe-N": an `invalid` error naming it
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
@@ -68,11 +68,11 @@ async def _exchange(socket, text: str) -> list[dict]:
     """Send `text` and then a probe; the frames that came back before the probe's answer."""
     probe = f"probe-{next(PROBES)}"
     await socket.send_to(text_data=text)
-    await socket.send_json_to({"type": probe})
+    await socket.send_json_to({"type": "message.send", "body": "", "client_id": probe})
     answers = []
     while True:
         frame = await socket.receive_json_from(timeout=5)
-        if frame.get("code") == "unknown_type" and frame.get("detail") == f"Unknown frame type {probe!r}.":
+        if frame.get("code") == "invalid" and frame.get("client_id") == probe:
             return answers
         answers.append(frame)
 
@@ -111,6 +111,7 @@ async def _check(socket, text: str, chat_id: int, may_stay_silent) -> None:
 @pytest.fixture(autouse=True)
 def unthrottled(settings):
     settings.WS_RATE_VISITOR = settings.WS_RATE_AGENT = settings.WS_RATE_IP = ""
+    settings.WS_FRAME_RATE_VISITOR = settings.WS_FRAME_RATE_AGENT = settings.WS_FRAME_RATE_IP = ""
 
 
 @pytest.fixture

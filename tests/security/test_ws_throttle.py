@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def fresh_counters(settings):
     """No counts left from an earlier run, and no limits but the ones a test sets."""
     settings.WS_RATE_VISITOR = settings.WS_RATE_AGENT = settings.WS_RATE_IP = ""
+    settings.WS_FRAME_RATE_VISITOR = settings.WS_FRAME_RATE_AGENT = settings.WS_FRAME_RATE_IP = ""
     client = redis.Redis.from_url(django_settings.REDIS_URL)
     for key in client.scan_iter(f"{ws_throttle.key_prefix()}:*"):
         client.delete(key)
@@ -129,3 +130,51 @@ def test_client_address_follows_the_trusted_proxy_rule(settings):
 @pytest.mark.parametrize("rate, parsed", [("120/min", (120, 60)), ("5/s", (5, 1)), ("1000/hour", (1000, 3600))])
 def test_rates_are_read_as_drf_reads_them(rate, parsed):
     assert ws_throttle.parse_rate(rate) == parsed
+
+
+async def test_every_frame_counts_whatever_its_type(settings, agent, active_chat):
+    """Not only messages: malformed, unknown and other valid frames cost the server work too."""
+    settings.WS_FRAME_RATE_VISITOR = "3/min"
+    visitor = await visitor_socket(active_chat)
+    for text, code in [("{not json", "invalid_json"), ('{"type": "dance"}', "unknown_type"), ("[]", "invalid")]:
+        await visitor.send_to(text_data=text)
+        assert (await receive_type(visitor, "error"))["code"] == code
+    await visitor.send_json_to({"type": "message.send", "body": "fourth", "client_id": "v4"})
+    error = await receive_type(visitor, "error")
+    assert (error["code"], error["for_type"], error["client_id"]) == ("throttled", "message.send", "v4")
+    await visitor.send_to(text_data="{not json")
+    error = await receive_type(visitor, "error")
+    assert error["code"] == "throttled" and "for_type" not in error  # nothing of the frame echoed
+    assert await count_messages(active_chat) == 0
+    await visitor.disconnect()
+
+    settings.WS_FRAME_RATE_AGENT = "2/min"
+    alice = await agent_socket(agent)
+    for _ in range(2):
+        await alice.send_json_to({"type": "chat.cancel_end", "chat_id": active_chat.pk})
+        assert (await receive_type(alice, "error"))["code"] == "not_ending"
+    await alice.send_json_to({"type": "chat.end", "chat_id": active_chat.pk, "delay_seconds": 0})
+    error = await receive_type(alice, "error")
+    assert (error["code"], error["for_type"], error["chat_id"]) == ("throttled", "chat.end", active_chat.pk)
+    await alice.disconnect()
+    status = await database_sync_to_async(lambda: type(active_chat).objects.get(pk=active_chat.pk).status)()
+    assert status == "active"  # the throttled end did nothing
+
+
+async def test_every_frame_from_one_address_counts_across_sockets(settings, sales):
+    settings.WS_FRAME_RATE_IP = "2/min"
+    chats = [await database_sync_to_async(ChatFactory)(department=sales) for _ in range(2)]
+    sockets = []
+    for chat in chats:
+        communicator = WebsocketCommunicator(
+            application, f"/ws/visitor/chats/{chat.pk}/?token={chat.token}", headers=[HOST, ORIGIN]
+        )
+        assert (await from_address(communicator, "203.0.113.8").connect(timeout=5))[0]
+        sockets.append(communicator)
+    for socket in sockets:
+        await socket.send_json_to({"type": "dance"})
+        assert (await receive_type(socket, "error"))["code"] == "unknown_type"
+    await sockets[0].send_json_to({"type": "dance"})
+    assert (await receive_type(sockets[0], "error"))["code"] == "throttled"
+    for socket in sockets:
+        await socket.disconnect()
