@@ -62,6 +62,11 @@ def prepare_environment() -> tuple[dict, list[subprocess.Popen]]:
         WS_RATE_VISITOR="",
         WS_RATE_AGENT="",
         WS_RATE_IP="",
+        # Thousands of chats start from 127.0.0.1 (setup and the missed-chat load), most waiting.
+        CHAT_START_RATE_IP="",
+        CHAT_START_RATE_EMAIL="",
+        CHAT_MAX_WAITING_PER_IP="0",
+        CHAT_MAX_WAITING_PER_EMAIL="0",
         WS_FRAME_RATE_VISITOR="",
         WS_FRAME_RATE_AGENT="",
         WS_FRAME_RATE_IP="",

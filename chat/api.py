@@ -3,6 +3,7 @@ and renders the result; DomainError becomes {"code", "detail"} in helpdesk.api_e
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ from chat.serializers import (
     VisitorChatStateSerializer,
     VisitorInfoSerializer,
 )
+from chat.throttles import ChatStartAddressThrottle, ChatStartEmailThrottle
 from chat.visitor_info import visitor_facts
 from helpdesk.errors import DomainError
 from helpdesk.permissions import IsAgent
@@ -34,11 +36,16 @@ def _visible_chats(request):
 
 
 class VisitorChatStartView(APIView):
-    """A website visitor starts a chat (no sign-in). Rate-limited per client address."""
+    """A website visitor starts a chat (no sign-in). Rate-limited per client address and per
+    e-mail; how many may wait at once is chat_start's rule."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [VisitorRateThrottle]
+    throttle_classes = [VisitorRateThrottle, ChatStartAddressThrottle, ChatStartEmailThrottle]
+
+    def throttled(self, request, wait):
+        # DRF appends "Expected available in N seconds."; the visitor page shows the detail.
+        raise Throttled(wait, detail="Too many chats were started from here in a short time; please wait.")
 
     @extend_schema(request=VisitorChatStartSerializer, responses={201: VisitorChatStartedSerializer})
     def post(self, request):

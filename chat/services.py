@@ -2,6 +2,7 @@
 changed to the channel layer only after it commits."""
 
 import logging
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -80,6 +81,7 @@ def chat_start(
     now = timezone.now()
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        _require_room_to_wait(email=email, ip_address=facts.ip_address, now=now)
         # One Visitor row per chat: nobody signs in, so a chat started with someone's e-mail
         # address must not rewrite the name and facts of that person's other chats. Earlier
         # visits are found by e-mail (Recent Chats); first_seen carries over.
@@ -109,6 +111,40 @@ def chat_start(
         webhooks_enqueue("chat.started", frames.chat_event_data(chat))
         _schedule_on_commit(chat_miss_when_due, chat.pk, eta=chat.missed_deadline)
     return chat, token
+
+
+def _require_room_to_wait(*, email: str, ip_address: str | None, now: datetime) -> None:
+    """At most CHAT_MAX_WAITING_PER_IP chats waiting from one client address and
+    CHAT_MAX_WAITING_PER_EMAIL for one e-mail (0: no limit), else DomainError
+    "too_many_waiting" with the seconds until the oldest of them is answered or missed.
+
+    Starts sharing an address or an e-mail are serialised for the rest of the transaction, so
+    that two at once cannot both take the last place: advisory locks on PostgreSQL; SQLite's
+    transactions (IMMEDIATE) already run one at a time.
+    """
+    limits = [
+        ("visitor__ip_address", ip_address, settings.CHAT_MAX_WAITING_PER_IP, "from your network address"),
+        ("visitor__email__iexact", email.strip().lower(), settings.CHAT_MAX_WAITING_PER_EMAIL, "for your e-mail"),
+    ]
+    limits = [limit for limit in limits if limit[1] and limit[2] > 0]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for key in sorted(f"chat_start:{field}:{value}" for field, value, _, _ in limits):  # one order: no deadlock
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+    for field, value, most, whose in limits:
+        deadlines = list(
+            Chat.objects.filter(status=Chat.Status.WAITING, **{field: value})
+            .order_by("missed_deadline")
+            .values_list("missed_deadline", flat=True)[:most]
+        )
+        if len(deadlines) >= most:
+            wait = max(1, math.ceil((deadlines[0] - now).total_seconds()))
+            raise DomainError(
+                "too_many_waiting",
+                f"{most} chats {whose} are already waiting for an agent; "
+                f"please wait for an answer there, or try again in {wait} seconds.",
+                retry_after=wait,
+            )
 
 
 def chat_for_visitor(*, chat_id: int, token: str) -> Chat:

@@ -36,7 +36,8 @@ def exception_handler(exc, context):
         body = {"code": exc.code, "detail": exc.detail}
         if exc.field:
             body[exc.field] = [exc.detail]
-        return Response(body, status=exc.http_status)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return Response(body, status=exc.http_status, headers=headers)
     if isinstance(exc, RequestDataTooBig):  # Django would answer with its HTML 400 page
         detail = f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
         return Response({"code": "too_large", "detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

@@ -27,13 +27,15 @@ class DomainError(Exception):
         "email_failed": 503,
         "not_ending": 409,
         "chat_limit_reached": 409,
+        "too_many_waiting": 429,
     }
 
-    def __init__(self, code: str, detail: str, *, field: str | None = None):
+    def __init__(self, code: str, detail: str, *, field: str | None = None, retry_after: int | None = None):
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.field = field  # the input it is about, for forms and API field errors
+        self.retry_after = retry_after  # seconds until trying again may succeed (Retry-After)
 
     @property
     def http_status(self) -> int:

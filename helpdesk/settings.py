@@ -266,6 +266,13 @@ CACHES = {
 # empty disables a limit. Over the limit: 429 with Retry-After.
 API_RATE_USER = env_rate("API_RATE_USER", "3000/min")
 API_RATE_VISITOR = env_rate("API_RATE_VISITOR", "300/min")
+# Chat starts per client address and per visitor e-mail (chat/throttles.py), and chats one
+# address or one e-mail may have waiting at once (chat.services.chat_start); every start rings
+# agents and may become a ticket. Empty (rates) or 0 (waiting) disables one.
+CHAT_START_RATE_IP = env_rate("CHAT_START_RATE_IP", "5/min")
+CHAT_START_RATE_EMAIL = env_rate("CHAT_START_RATE_EMAIL", "5/min")
+CHAT_MAX_WAITING_PER_IP = env_int("CHAT_MAX_WAITING_PER_IP", 3)
+CHAT_MAX_WAITING_PER_EMAIL = env_int("CHAT_MAX_WAITING_PER_EMAIL", 2)
 # Websocket `message.send` and `typing` frames per visitor chat, per agent (all their sockets)
 # and per client address (chat/ws_throttle.py); empty disables a limit. Clients send `typing`
 # at most every 2 s, so a person chatting stays far below these.

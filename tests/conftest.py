@@ -5,12 +5,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from chat.throttles import ChatStartThrottle
 from helpdesk.errors import DomainError
 from tests.factories import AgentFactory, DepartmentFactory
 
@@ -36,6 +38,21 @@ def agent(sales):
 @pytest.fixture
 def other_agent(sales):
     return AgentFactory(display_name="Bob", departments=[sales])
+
+
+CHAT_START_LIMITS_OFF = {
+    "CHAT_START_RATE_IP": "",
+    "CHAT_START_RATE_EMAIL": "",
+    "CHAT_MAX_WAITING_PER_IP": "0",
+    "CHAT_MAX_WAITING_PER_EMAIL": "0",
+}
+
+
+@pytest.fixture(autouse=True)
+def _own_chat_start_counts(monkeypatch):
+    """Each test counts chat starts afresh, as it has its own database: the limits stay the
+    production defaults, but starts of earlier tests (all from 127.0.0.1) do not count."""
+    monkeypatch.setattr(ChatStartThrottle, "cache_format", f"throttle_{uuid.uuid4().hex}_%(scope)s_%(ident)s")
 
 
 def race(*actions) -> list[str]:
@@ -189,6 +206,10 @@ def daphne_process(port: int | None = None, **env) -> ManagedProcess:
     restart it on the same port."""
     port = port or free_port()
     args = [str(BIN_DIR / "daphne"), "-b", "127.0.0.1", "-p", str(port), "helpdesk.asgi:application"]
+    # Every test of the session starts its chats from 127.0.0.1 against the run's shared counters:
+    # the per-address and per-e-mail chat-start limits are off here (tests/chat/test_start_limits.py
+    # checks them), unless a test passes its own.
+    env = {**CHAT_START_LIMITS_OFF, **env}
     server = ManagedProcess(args, _process_env(**env), ready_port=port)
     server.url = f"http://127.0.0.1:{port}"
     server.ws_url = f"ws://127.0.0.1:{port}"

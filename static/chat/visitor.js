@@ -79,7 +79,11 @@ form.addEventListener("submit", async (event) => {
     startConversation({ status: "waiting", question: data.question, agent: null });
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 400) showFieldErrors(failure.body);
-    else showFieldErrors({ non_field_errors: "We could not start the chat. Please try again." });
+    else if (failure instanceof ApiError && failure.status === 429) {
+      // Too many starts from here or for this e-mail, or too many of them waiting: the server
+      // says which and when to try again.
+      showFieldErrors({ non_field_errors: failure.body.detail || "Too many chats started; please wait a minute." });
+    } else showFieldErrors({ non_field_errors: "We could not start the chat. Please try again." });
   } finally {
     submit.disabled = false;
   }
