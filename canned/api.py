@@ -126,10 +126,11 @@ class CannedCategoryDetailView(RetrieveUpdateDestroyAPIView):
 
     def update(self, request, *args, **kwargs):
         category = self.get_object()
-        serializer = self.get_serializer(category, data=request.data, partial=True)
+        # Not partial: a name is all a category has, so a PATCH without one is a mistake
+        # (helpdesk.schema.add_request_body_rules documents it).
+        serializer = self.get_serializer(category, data=request.data)
         serializer.is_valid(raise_exception=True)
-        if "name" in serializer.validated_data:
-            services.canned_category_rename(category=category, name=serializer.validated_data["name"])
+        services.canned_category_rename(category=category, name=serializer.validated_data["name"])
         return Response(CannedCategorySerializer(self.get_queryset().get(pk=category.pk)).data)
 
     def perform_destroy(self, instance):

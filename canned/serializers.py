@@ -1,8 +1,9 @@
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from canned.models import CannedCategory, CannedMessage
-from chat.serializers import StrictCharField
 from helpdesk.models import Department
+from helpdesk.serializers import IdReferenceField, QuerySerializer, SlugReferenceField, StrictCharField
 
 
 class CannedCategorySerializer(serializers.ModelSerializer):
@@ -19,12 +20,17 @@ class CannedMessageSerializer(serializers.ModelSerializer):
     `new_category` (a name) creates or reuses a category in place instead."""
 
     text = StrictCharField(max_length=5000, trim_whitespace=False)
-    shortcut = StrictCharField(max_length=50, required=False, allow_blank=True)
-    department = serializers.SlugRelatedField(
+    # The service's rule (canned.services.SHORTCUT_PATTERN, after lower-casing), as one pattern
+    # the schema can state; not trimmed, so that the pattern is all there is to it.
+    shortcut = StrictCharField(
+        max_length=50, required=False, allow_blank=True, trim_whitespace=False,
+        validators=[RegexValidator(r"\A[A-Za-z0-9_-]+\Z", message="Letters, digits, '-' or '_' only (e.g. refund).")],
+    )  # fmt: skip
+    department = SlugReferenceField(
         slug_field="slug", queryset=Department.objects.all(), allow_null=True, required=False
     )
     department_name = serializers.SerializerMethodField()
-    category = serializers.PrimaryKeyRelatedField(queryset=CannedCategory.objects.all(), required=False)
+    category = IdReferenceField(queryset=CannedCategory.objects.all(), required=False)
     category_name = serializers.CharField(source="category.name", read_only=True)
     new_category = StrictCharField(max_length=100, required=False, allow_blank=True, write_only=True)
 
@@ -48,9 +54,10 @@ class CannedMessageSerializer(serializers.ModelSerializer):
         return message.department.name if message.department else "All departments"
 
 
-class CannedMessageQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    department = serializers.SlugRelatedField(
+class CannedMessageQuerySerializer(QuerySerializer):
+    q = StrictCharField(allow_blank=True, max_length=200, default="")
+    # Empty: no filter (as absent).
+    department = SlugReferenceField(
         slug_field="slug", queryset=Department.objects.all(), required=False, allow_null=True
     )
-    category = serializers.PrimaryKeyRelatedField(queryset=CannedCategory.objects.all(), required=False)
+    category = IdReferenceField(queryset=CannedCategory.objects.all(), required=False)

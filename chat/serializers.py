@@ -1,20 +1,20 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chat.models import Chat, Message
+from helpdesk.errors import DomainError
 from helpdesk.models import Department
+from helpdesk.serializers import QuerySerializer, StrictCharField, StrictIntegerField
+from helpdesk.text import NON_BLANK_PATTERN, schema_pattern
 from helpdesk.validators import validate_person_name
 
-
-class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of turning them into text, as the
-    websocket does."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+# Where the visitor was: an http(s) URL as a browser's location.href spells it (ASCII). Checked
+# with this one pattern, which the schema states, rather than Django's URLValidator, which no
+# schema can state.
+PAGE_URL_PATTERN = r"\A(https?://[!-~]+)?\Z"
 
 
 class VisitorChatStartSerializer(serializers.Serializer):
@@ -24,14 +24,18 @@ class VisitorChatStartSerializer(serializers.Serializer):
     department = StrictCharField(
         max_length=100, required=False, allow_null=True, allow_blank=True, help_text="A department's slug."
     )
-    page_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+    page_url = StrictCharField(
+        max_length=2000, required=False, allow_blank=True, trim_whitespace=False,
+        validators=[RegexValidator(PAGE_URL_PATTERN, message="Enter an http:// or https:// URL.")],
+        help_text="The page the visitor is on: an http:// or https:// URL in ASCII (as location.href gives it).",
+    )  # fmt: skip
 
     def validate_department(self, slug: str | None) -> Department | None:
         if not slug:
             return None
         department = Department.objects.filter(slug=slug).first()
-        if department is None:
-            raise serializers.ValidationError(f"No department {slug!r}.")
+        if department is None:  # well formed, only missing: as a missing object in a path
+            raise DomainError("not_found", f"No department {slug!r}.", field="department")
         return department
 
 
@@ -59,8 +63,9 @@ class VisitorSerializer(serializers.Serializer):
 
 
 class ChatSerializer(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    department_name = serializers.CharField(source="department.name", read_only=True, default=None)
+    department = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    department_name = serializers.CharField(source="department.name", read_only=True, default=None, allow_null=True)
+    page_url = serializers.CharField(read_only=True)  # as stored; chats made before the pattern may hold any URL
     visitor = VisitorSerializer(read_only=True)
     owner = AgentRefSerializer(read_only=True, allow_null=True)
     participants = AgentRefSerializer(many=True, read_only=True)
@@ -104,7 +109,7 @@ class ChatSerializer(serializers.ModelSerializer):
 class VisitorChatStateSerializer(serializers.ModelSerializer):
     """What the visitor's own page may know about its chat."""
 
-    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     agent = serializers.SerializerMethodField()
     visitor_name = serializers.CharField(source="visitor.name")
 
@@ -143,24 +148,35 @@ class MessageSerializer(serializers.ModelSerializer):
         return {"kind": message.sender_kind, "name": message.sender_name}
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": settings.CHAT_MAX_MESSAGE_CHARS,
+        "pattern": schema_pattern(NON_BLANK_PATTERN),
+    }
+)
+class MessageBodyField(StrictCharField):
+    """The length is a domain rule (services.clean_body: message_too_long) so that REST and
+    websocket give the same codes; the schema states it."""
+
+
 class MessagePostSerializer(serializers.Serializer):
-    # Length and emptiness are domain rules (services.clean_body) so that REST and websocket
-    # give the same codes; here only the shape is checked.
-    body = StrictCharField(trim_whitespace=False, allow_blank=True)
+    body = MessageBodyField(trim_whitespace=False)  # blank: "invalid", as services.clean_body says
     # Not trimmed: the same key must mean the same message on REST and websocket.
     client_id = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
 
 
 class ChatEndSerializer(serializers.Serializer):
     # Required: an empty body must not end a chat by accident.
-    delay_seconds = serializers.IntegerField(min_value=0, max_value=settings.CHAT_MAX_END_DELAY_SECONDS)
+    delay_seconds = StrictIntegerField(min_value=0, max_value=settings.CHAT_MAX_END_DELAY_SECONDS)
 
 
-class ChatListQuerySerializer(serializers.Serializer):
+class ChatListQuerySerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=Chat.Status.choices, required=False)
 
 
-class MessageListQuerySerializer(serializers.Serializer):
+class MessageListQuerySerializer(QuerySerializer):
     after_seq = serializers.IntegerField(min_value=0, default=0)
 
 

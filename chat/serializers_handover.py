@@ -1,13 +1,14 @@
 from rest_framework import serializers
 
 from chat.models import Invitation, Transfer
-from chat.serializers import AgentRefSerializer, StrictCharField
+from chat.serializers import AgentRefSerializer
 from helpdesk.models import Agent, Department
+from helpdesk.serializers import MAX_ID, QuerySerializer, SlugReferenceField, StrictCharField, StrictIntegerField
 
 
 class TransferRequestSerializer(serializers.Serializer):
-    agent = serializers.IntegerField(min_value=1, help_text="The receiving agent's id.")
-    department = serializers.SlugRelatedField(
+    agent = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="The receiving agent's id.")
+    department = SlugReferenceField(
         slug_field="slug", queryset=Department.objects.all(), required=False, allow_null=True,
         help_text="For a department transfer: the chat moves to this department.",
     )  # fmt: skip
@@ -15,7 +16,7 @@ class TransferRequestSerializer(serializers.Serializer):
 
 
 class InviteSerializer(serializers.Serializer):
-    agents = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=20)
+    agents = serializers.ListField(child=StrictIntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=20)
     note = StrictCharField(required=False, allow_blank=True, max_length=1000)
 
 
@@ -23,7 +24,9 @@ class TransferSerializer(serializers.ModelSerializer):
     chat_id = serializers.IntegerField(read_only=True)
     from_agent = AgentRefSerializer(read_only=True)
     to_agent = AgentRefSerializer(read_only=True)
-    department = serializers.SlugRelatedField(source="to_department", slug_field="slug", read_only=True)
+    department = serializers.SlugRelatedField(
+        source="to_department", slug_field="slug", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Transfer
@@ -55,7 +58,8 @@ class AvailableAgentSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "departments", "active_chats"]
 
 
-class AvailableQuerySerializer(serializers.Serializer):
-    department = serializers.SlugRelatedField(
+class AvailableQuerySerializer(QuerySerializer):
+    # Empty: agents of any department (as absent).
+    department = SlugReferenceField(
         slug_field="slug", queryset=Department.objects.all(), required=False, allow_null=True
     )

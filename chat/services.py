@@ -205,13 +205,15 @@ def chat_accept(*, chat_id: int, agent: Agent) -> Chat:
 
 
 def clean_body(body) -> str:
-    body = clean_text(body, field="body").strip()
-    if not body:
-        raise DomainError("invalid", "The message is empty.")
+    body = clean_text(body, field="body")
+    # The length as sent, not as trimmed: the API schema's maxLength states it.
     if len(body) > settings.CHAT_MAX_MESSAGE_CHARS:
         raise DomainError(
             "message_too_long", f"The message is longer than {settings.CHAT_MAX_MESSAGE_CHARS} characters."
         )
+    body = body.strip()
+    if not body:
+        raise DomainError("invalid", "The message is empty.")
     return body
 
 

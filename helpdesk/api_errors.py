@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from helpdesk.errors import SERVICE_UNAVAILABLE, DomainError, unavailable_body
-from helpdesk.text import json_text_problem
 
 logger = logging.getLogger(__name__)
 
@@ -70,20 +69,15 @@ def _first_message(fields: dict) -> str:
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's parser, but a pathologically nested body is a parse error, not a crash, and a body
-    holding text the database cannot store (NUL, lone surrogates) is refused as invalid here, once,
-    before any field reaches a query."""
+    """DRF's parser, but a pathologically nested body is a parse error, not a crash. Text the
+    database cannot store (NUL, lone surrogates) is refused by the fields that read it
+    (helpdesk.serializers); properties the API ignores are ignored whatever they hold."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            data = super().parse(stream, media_type, parser_context)
+            return super().parse(stream, media_type, parser_context)
         except RecursionError as error:
             raise exceptions.ParseError("JSON nested too deeply.") from error
-        problem = json_text_problem(data)
-        if problem:
-            field, message = problem
-            raise exceptions.ValidationError({field: [message]})
-        return data
 
 
 @csrf_exempt  # token clients have no CSRF token; a wrong path must still answer in JSON

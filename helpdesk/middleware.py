@@ -26,33 +26,26 @@ class ServiceUnavailableMiddleware(MiddlewareMixin):
 
 
 class RejectUnstorableTextMiddleware:
-    """A query parameter or form field (name or value) holding text the database cannot store
-    (a NUL character) is refused with 400 before any view runs: every filter, search box and
-    form of the API, the pages and the admin at once. JSON bodies are checked by the API's
-    parser (helpdesk.api_errors.JSONParser)."""
+    """On the pages and the admin, a query parameter or form field (name or value) holding text
+    the database cannot store (a NUL character) is refused with 400 before any view runs: every
+    filter, search box and form at once. The API's fields check what they read themselves
+    (helpdesk.serializers), since the API ignores parameters it does not document."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        api = request.path.startswith("/api/")
-        # API bodies are JSON only (the parser checks them); a page's form arrives in request.POST.
-        problem = self._problem(request.GET) or (
-            self._problem(request.POST) if request.method == "POST" and not api else None
-        )
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        problem = self._problem(request.GET) or (self._problem(request.POST) if request.method == "POST" else None)
         if problem is None:
             return self.get_response(request)
-        name, message = problem
-        if api:
-            return JsonResponse({"code": "invalid", "detail": f"{name}: {message}", name: [message]}, status=400)
-        return HttpResponseBadRequest(render_to_string("400.html", {"detail": f"{name}: {message}"}))
+        return HttpResponseBadRequest(render_to_string("400.html", {"detail": problem}))
 
     @staticmethod
-    def _problem(params) -> tuple[str, str] | None:
+    def _problem(params) -> str | None:
         for name, values in params.lists():
             for text in (name, *values):
-                message = text_problem(text)
-                if message:
-                    # A NUL in the name itself is reported under a name that can be shown.
-                    return (name if text_problem(name) is None else "non_field_errors", message)
+                if problem := text_problem(text):
+                    return problem
         return None

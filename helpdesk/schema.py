@@ -1,4 +1,8 @@
-"""OpenAPI post-processing: every operation documents the one error shape the API uses."""
+"""OpenAPI post-processing: every operation documents the one error shape the API uses, and the
+constraints the server enforces that drf-spectacular cannot see."""
+
+from helpdesk.serializers import MAX_ID
+from helpdesk.text import NON_BLANK_PATTERN, schema_pattern
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -34,4 +38,42 @@ def add_error_responses(result, generator, request, public):
                 responses.setdefault(
                     status, {"description": description, "content": {"application/json": {"schema": reference}}}
                 )
+    return result
+
+
+def add_id_ranges(result, generator, request, public):
+    """Ids in paths are database ids (positive, at most a bigint); pages count from 1."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if schema.get("type") != "integer":
+                    continue
+                if parameter["in"] == "path":
+                    schema.update(minimum=1, maximum=MAX_ID)
+                elif parameter["in"] == "query" and parameter["name"] == "page":
+                    schema.update(minimum=1)
+    return result
+
+
+def add_request_body_rules(result, generator, request, public):
+    """Rules of request bodies that serializers cannot state:
+    - a new canned message needs a category: an existing one's id, or a name in `new_category`
+      (canned.services._resolve_category);
+    - renaming a canned category (PATCH) needs the name, the only thing a category has
+      (drf-spectacular makes every PATCH field optional)."""
+    schemas = result.get("components", {}).get("schemas", {})
+    message = schemas.get("CannedMessageRequest")
+    if message is not None:
+        new_category = {"type": "string", "maxLength": 100, "pattern": schema_pattern(NON_BLANK_PATTERN)}
+        message["anyOf"] = [
+            {"required": ["category"]},
+            {"required": ["new_category"], "properties": {"new_category": new_category}},
+        ]
+    rename = schemas.get("PatchedCannedCategoryRequest")
+    if rename is not None:
+        rename["required"] = ["name"]
+        category = result["paths"].get("/api/v1/canned-categories/{category_id}/", {})
+        if "patch" in category:
+            category["patch"]["requestBody"]["required"] = True
     return result

@@ -396,9 +396,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk live chat API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get components of their own (FooRequest): what a client may send is not
+    # what it gets back (read-only fields, constraints on input only).
+    "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "helpdesk.schema.add_error_responses",
+        "helpdesk.schema.add_id_ranges",
+        "helpdesk.schema.add_request_body_rules",
     ],
     # Swagger UI's assets are served by the app itself, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -16,30 +16,16 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-def json_text_problem(data) -> tuple[str, str] | None:
-    """The first unstorable string (key or value) anywhere in parsed JSON, as (top-level field
-    it sits under, or "non_field_errors"; why)."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            problem = text_problem(key) or _nested_problem(value)
-            if problem:
-                return (key if text_problem(key) is None else "non_field_errors", problem)
-        return None
-    problem = _nested_problem(data)
-    return ("non_field_errors", problem) if problem else None
+# The same rules as regular expressions, for validators whose `pattern` drf-spectacular puts in
+# the OpenAPI schema (\A and \Z become ^ and $ there). Whitespace is spelled out as exactly the
+# characters str.strip() removes, since "\s" differs between Python and ECMA/Rust regexes.
+WHITESPACE_CLASS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Not empty either: "" is the separate alternative drf-spectacular documents for allow_blank.
+NO_NUL_PATTERN = r"\A[^\x00]+\Z"
+NON_BLANK_PATTERN = rf"\A[^\x00]*[^\x00{WHITESPACE_CLASS}][^\x00]*\Z"
 
 
-def _nested_problem(data) -> str | None:
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            problem = text_problem(item)
-            if problem:
-                return problem
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return None
+def schema_pattern(pattern: str) -> str:
+    """A validator's pattern as drf-spectacular writes it into the schema (ECMA anchors and
+    escapes), for a field whose schema is written by hand."""
+    return pattern.replace(r"\x", r"\u00").replace(r"\A", "^").replace(r"\Z", "$")

@@ -16,7 +16,7 @@ api_v1 = [
     path("", include("chat.urls")),
     path("", include("tickets.urls")),
     path("", include("canned.urls")),
-    re_path(r"^.*$", api_not_found),
+    re_path(r"^[\s\S]*$", api_not_found),  # [\s\S], not ".": a path holding a newline (%0A) too
 ]
 
 urlpatterns = [

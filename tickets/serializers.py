@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from chat.serializers import StrictCharField
 from helpdesk.models import Agent, Department
+from helpdesk.serializers import IdReferenceField, QuerySerializer, SlugReferenceField, StrictCharField
 from tickets.models import ThreadEntry, Ticket, TicketChange
 
 
@@ -17,7 +17,7 @@ class ThreadEntrySerializer(serializers.ModelSerializer):
 
 
 class TicketChangeSerializer(serializers.ModelSerializer):
-    changed_by = serializers.CharField(source="changed_by.display_name", default=None)
+    changed_by = serializers.CharField(source="changed_by.display_name", default=None, allow_null=True)
 
     class Meta:
         model = TicketChange
@@ -25,7 +25,7 @@ class TicketChangeSerializer(serializers.ModelSerializer):
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     requester = serializers.SerializerMethodField()
     views = serializers.SerializerMethodField()
     chat_id = serializers.IntegerField(source="source_chat_id", read_only=True)
@@ -69,18 +69,18 @@ class TicketDetailSerializer(TicketSerializer):
         return [{"id": agent.pk, "name": agent.display_name} for agent in ticket.agents.all()]
 
 
-class TicketListQuerySerializer(serializers.Serializer):
+class TicketListQuerySerializer(QuerySerializer):
     view = serializers.ChoiceField(choices=["all", "open", "mine", "chat-transcripts", "missed-chats"], default="all")
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    q = StrictCharField(allow_blank=True, max_length=200, default="")
     sort = serializers.ChoiceField(choices=["newest", "oldest", "updated", "subject", "status"], default="newest")
     status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
-    department = serializers.SlugRelatedField(slug_field="slug", queryset=Department.objects.all(), required=False)
-    assignee = serializers.PrimaryKeyRelatedField(queryset=Agent.objects.all(), required=False)
+    department = SlugReferenceField(slug_field="slug", queryset=Department.objects.all(), required=False)
+    assignee = IdReferenceField(queryset=Agent.objects.all(), required=False)
 
 
 class TicketUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
-    assignee = serializers.PrimaryKeyRelatedField(
+    assignee = IdReferenceField(
         queryset=Agent.objects.filter(user__is_active=True), required=False, allow_null=True,
         help_text="An agent id, or null to unassign.",
     )  # fmt: skip

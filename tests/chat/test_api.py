@@ -37,8 +37,8 @@ def test_visitor_starts_a_chat_without_signing_in(sales, agent, published, djang
         ({"email": "not-an-email"}, "email"),
         ({"name": ""}, "name"),
         ({"question": ""}, "question"),
-        ({"department": "nope"}, "department"),
         ({"page_url": "javascript:alert(1)"}, "page_url"),
+        ({"page_url": " https://shop.example/"}, "page_url"),  # exactly the documented pattern
     ],
 )
 def test_bad_start_gets_field_errors_and_writes_nothing(sales, change, field):
@@ -46,6 +46,18 @@ def test_bad_start_gets_field_errors_and_writes_nothing(sales, change, field):
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid" and field in body and body["detail"]
+    assert not Chat.objects.exists()
+
+
+def test_start_in_a_department_that_does_not_exist_is_not_found(sales):
+    # Well formed, only the department is missing: 404 as for a missing object in a path.
+    response = APIClient().post("/api/v1/visitor/chats/", {**START, "department": "nope"}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "not_found",
+        "detail": "No department 'nope'.",
+        "department": ["No department 'nope'."],
+    }
     assert not Chat.objects.exists()
 
 

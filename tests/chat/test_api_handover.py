@@ -21,7 +21,8 @@ def test_available_agents_lists_colleagues_who_can_take_a_chat(api, agent, bob, 
     body = api.get("/api/v1/agents/available/").json()
     assert body == [{"id": bob.pk, "name": "Bob", "departments": ["sales", "support"], "active_chats": 1}]
     assert [a["id"] for a in api.get("/api/v1/agents/available/?department=support").json()] == [bob.pk]
-    assert api.get("/api/v1/agents/available/?department=nope").status_code == 400
+    assert api.get("/api/v1/agents/available/?department=nope").status_code == 404  # no such department
+    assert len(api.get("/api/v1/agents/available/?department=").json()) == 1  # empty: any department
 
 
 def test_transfer_accept_flow_over_rest(api, agent, bob, sales, support):
@@ -52,10 +53,12 @@ def test_transfer_bad_input(api, agent, bob):
         {"agent": "bob"},
         {"agent": 0},
         {"agent": bob.pk, "note": 5},
-        {"agent": bob.pk, "department": "x"},
+        {"agent": bob.pk, "department": 5},
     ):
         response = api.post(f"/api/v1/chats/{chat.pk}/transfer/", payload, format="json")
         assert response.status_code == 400, payload
+    response = api.post(f"/api/v1/chats/{chat.pk}/transfer/", {"agent": bob.pk, "department": "x"}, format="json")
+    assert response.status_code == 404 and response.json()["department"] == ["No department 'x'."]
     assert not Transfer.objects.exists()
 
 
