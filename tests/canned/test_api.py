@@ -80,7 +80,6 @@ def test_user_without_permissions_gets_403(sales):
     [
         ({"text": "Dear {customer}", "category": None}, "text"),
         ({"text": "", "new_category": "X"}, "text"),
-        ({"text": "Hi", "department": "nope", "new_category": "X"}, "department"),
         ({"text": "Hi"}, "category"),
         ({"text": 5, "new_category": "X"}, "text"),
         ({"text": "Hi", "new_category": "X", "shortcut": "no spaces please"}, "shortcut"),
@@ -93,6 +92,16 @@ def test_bad_input_is_400_with_the_field_and_writes_nothing(agent_api, payload, 
     response = agent_api.post("/api/v1/canned-messages/", {"department": "sales", **payload}, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json() and response.json()["code"]
+    assert not CannedMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"), [({"department": "nope"}, "department"), ({"category": 999999}, "category")]
+)
+def test_a_department_or_category_that_does_not_exist_is_not_found(agent_api, payload, field):
+    response = agent_api.post("/api/v1/canned-messages/", {"text": "Hi", "new_category": "X", **payload}, format="json")
+    assert response.status_code == 404, response.content
+    assert response.json()["code"] == "not_found" and field in response.json()
     assert not CannedMessage.objects.exists()
 
 
