@@ -18,7 +18,8 @@ from chat.models import Chat, Message
 from chat.origins import agent_origin_allowed, visitor_origin_allowed
 from helpdesk.db_threads import database_sync_to_async
 from helpdesk.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_DETAIL, DomainError
-from helpdesk.events import agent_group, chat_group, publish_failures_reported_to
+from helpdesk.events import agent_group, chat_group, publish_failures_reported_to, session_group, token_group
+from helpdesk.selectors import agent_socket_credentials_valid
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,11 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         self.closing = True
         await self.accept()
         await self.close(code=code)
+
+    async def send_json(self, content, close=False):
+        if self.closing:
+            return  # refused or revoked: nothing more reaches this client
+        await super().send_json(content, close)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.closing:
@@ -321,16 +327,35 @@ class AgentConsumer(FrameConsumer):
             return
         self.chat_ids: set[int] = set()
         self.replayed_up_to: dict[int, int] = {}
-        await self.channel_layer.group_add(agent_group(self.agent.pk), self.channel_name)
-        open_ids, pending = await database_sync_to_async(self._initial_state)()
+        # The groups through which taking a credential away closes this socket (agent_revoked).
+        self.token_hash = self.scope.get("api_token_hash")
+        session = self.scope.get("session") if self.token_hash is None else None
+        self.session_key = session.session_key if session is not None else None
+        self.revocation_groups = [agent_group(self.agent.pk)]
+        if self.token_hash:
+            self.revocation_groups.append(token_group(self.token_hash))
+        elif self.session_key:
+            self.revocation_groups.append(session_group(self.session_key))
+        for group in self.revocation_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        state = await database_sync_to_async(self._initial_state)()
+        if state is None:  # revoked between the handshake's check and joining the groups above
+            await self.refuse(CLOSE_UNAUTHORIZED)
+            return
+        open_ids, pending = state
         for chat_id in open_ids:
             await self.join_chat(chat_id)
         await self.accept()
         for frame in pending:
             await self.send_json(frame)
 
-    def _initial_state(self) -> tuple[list[int], list[dict]]:
-        """Chats to join, and what waits for this agent's answer: offers, transfers, invitations."""
+    def _initial_state(self) -> tuple[list[int], list[dict]] | None:
+        """Chats to join, and what waits for this agent's answer: offers, transfers, invitations.
+        None if the socket's credentials are no longer valid."""
+        if not agent_socket_credentials_valid(
+            agent_id=self.agent.pk, session_key=self.session_key, token_hash=self.token_hash
+        ):
+            return None
         agent = self.agent
         pending = [frames.offered_frame(chat, ring=agent.ringer) for chat in selectors.waiting_chats_for(agent)]
         pending += [frames.transfer_frame("transfer.requested", t) for t in selectors.pending_transfers_to(agent)]
@@ -338,9 +363,10 @@ class AgentConsumer(FrameConsumer):
         return selectors.open_chat_ids_for(agent), pending
 
     async def disconnect(self, code):
-        if not hasattr(self, "chat_ids"):
+        if not hasattr(self, "revocation_groups"):
             return
-        await self.channel_layer.group_discard(agent_group(self.agent.pk), self.channel_name)
+        for group in self.revocation_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
         for chat_id in list(self.chat_ids):
             await self.leave_chat(chat_id)
 
@@ -391,6 +417,11 @@ class AgentConsumer(FrameConsumer):
 
     def is_listening_to(self, chat_id: int) -> bool:
         return chat_id in self.chat_ids
+
+    async def agent_revoked(self, event):
+        """A credential this socket relies on was taken away (helpdesk.services.agent_sockets_revoke)."""
+        self.closing = True
+        await self.close(code=CLOSE_UNAUTHORIZED)
 
     async def agent_frame(self, event):
         await self.send_json(event["frame"])

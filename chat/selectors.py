@@ -35,6 +35,13 @@ def chats_visible_to(agent: Agent) -> QuerySet[Chat]:
     )
 
 
+def access_active_agent(agent: Agent) -> None:
+    """Refuse an agent who was deactivated or removed after the caller loaded them: a socket
+    authenticates once, at connect, and its frames come later."""
+    if not Agent.objects.filter(pk=agent.pk, user__is_active=True).exists():
+        raise DomainError("not_allowed", "Your account is not active.")
+
+
 def access_chat(*, agent: Agent, chat_id: int) -> Chat:
     """The chat if the agent may see it (with `read_up_to`, see chats_visible_to); a chat they
     may not see is reported as not found."""
@@ -78,7 +85,7 @@ def open_chat_ids_for(agent: Agent) -> list[int]:
 def agents_to_offer(department: Department | None) -> QuerySet[Agent]:
     """Online, chat-enabled agents of the department (any department when None) with room
     for another chat."""
-    agents = Agent.objects.filter(chat_enabled=True, chat_status=Agent.ChatStatus.ONLINE)
+    agents = Agent.objects.filter(chat_enabled=True, chat_status=Agent.ChatStatus.ONLINE, user__is_active=True)
     if department is not None:
         agents = agents.filter(departments=department)
     return agents.annotate(

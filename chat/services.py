@@ -169,6 +169,7 @@ def chat_for_visitor(*, chat_id: int, token: str) -> Chat:
 def chat_accept(*, chat_id: int, agent: Agent) -> Chat:
     """The agent takes a waiting chat. Of agents accepting at once exactly one wins: the
     status change is a single conditional UPDATE, so the database picks the winner."""
+    selectors.access_active_agent(agent)
     chat = selectors.access_chat(agent=agent, chat_id=chat_id)
     with transaction.atomic():
         # Locking the agent serialises one agent's accepts, so the limit holds under
@@ -236,6 +237,9 @@ _NEXT_SEQ_FOR_AGENT = f"""
     WHERE id = %s AND status IN ('active', 'ending') AND EXISTS (
         SELECT 1 FROM {ChatParticipant._meta.db_table} p
         WHERE p.chat_id = %s AND p.agent_id = %s AND p.left_at IS NULL)
+    AND EXISTS (
+        SELECT 1 FROM {Agent._meta.db_table} a JOIN {Agent.user.field.related_model._meta.db_table} u
+        ON u.id = a.user_id WHERE a.id = %s AND u.is_active)
     RETURNING last_seq
 """
 
@@ -262,7 +266,7 @@ def message_post(
                 if agent is None:
                     cursor.execute(_NEXT_SEQ_FOR_VISITOR, [chat_id])
                 else:
-                    cursor.execute(_NEXT_SEQ_FOR_AGENT, [chat_id, chat_id, agent.pk])
+                    cursor.execute(_NEXT_SEQ_FOR_AGENT, [chat_id, chat_id, agent.pk, agent.pk])
                 row = cursor.fetchone()
             if row is None:
                 refusal = _why_not_postable(chat_id=chat_id, agent=agent)
@@ -311,6 +315,11 @@ def system_message_post(*, chat: Chat, body: str) -> Message:
 
 
 def _why_not_postable(*, chat_id: int, agent: Agent | None) -> DomainError:
+    if agent is not None:
+        try:
+            selectors.access_active_agent(agent)
+        except DomainError as error:
+            return error
     if agent is not None and not selectors.chats_visible_to(agent).filter(pk=chat_id).exists():
         return DomainError("not_found", "No such chat.")
     chat = Chat.objects.filter(pk=chat_id).only("status").first()
@@ -361,6 +370,7 @@ def chat_schedule_end(*, chat_id: int, agent: Agent, delay_seconds) -> Chat:
 
     delay_seconds = clean_delay(delay_seconds)
     chat_id = clean_id(chat_id)
+    selectors.access_active_agent(agent)
     selectors.access_chat(agent=agent, chat_id=chat_id)
     if delay_seconds == 0:
         return chat_end(chat_id=chat_id, agent=agent)
@@ -379,6 +389,7 @@ def chat_schedule_end(*, chat_id: int, agent: Agent, delay_seconds) -> Chat:
 
 def chat_cancel_end(*, chat_id: int, agent: Agent) -> Chat:
     chat_id = clean_id(chat_id)
+    selectors.access_active_agent(agent)
     selectors.access_chat(agent=agent, chat_id=chat_id)
     with transaction.atomic():
         chat = _lock_chat(chat_id)
@@ -397,6 +408,8 @@ def chat_cancel_end(*, chat_id: int, agent: Agent) -> Chat:
 def chat_end(*, chat_id: int, agent: Agent | None = None) -> Chat:
     """End an active chat now and write its transcript ticket. Ending an ended chat changes
     nothing. `agent` None means the visitor or the system ended it."""
+    if agent is not None:
+        selectors.access_active_agent(agent)
     with transaction.atomic():
         chat = _lock_chat(chat_id)
         if chat.status in Chat.CLOSED_STATUSES:

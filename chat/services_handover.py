@@ -32,6 +32,7 @@ def _clean_note(note) -> str:
 
 def _lock_open_chat(*, agent: Agent, chat_id: int) -> Chat:
     """The chat, locked, if the agent may see it and it is still open."""
+    selectors.access_active_agent(agent)
     selectors.access_chat(agent=agent, chat_id=clean_id(chat_id))
     chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
     if chat.status in Chat.CLOSED_STATUSES:
@@ -136,6 +137,7 @@ def _require_pending(transfer: Transfer) -> None:
 def transfer_accept(*, transfer_id: int, agent: Agent) -> Transfer:
     """The receiving agent takes the chat: owner (and department) change, the previous owner
     leaves, and the conversation records it."""
+    selectors.access_active_agent(agent)
     with transaction.atomic():
         chat, transfer = _lock_pending_transfer(transfer_id)
         if transfer.to_agent_id != agent.pk:
@@ -179,6 +181,7 @@ def transfer_withdraw(*, transfer_id: int, agent: Agent) -> Transfer:
 
 
 def _finish_transfer(transfer_id: int, agent: Agent, status: str, event: str, actor: str) -> Transfer:
+    selectors.access_active_agent(agent)
     with transaction.atomic():
         _chat, transfer = _lock_pending_transfer(transfer_id)
         if getattr(transfer, f"{actor}_id") != agent.pk:
@@ -273,6 +276,7 @@ def _lock_pending_invitation(invitation_id: int, agent: Agent) -> tuple[Chat, In
 
 def invitation_accept(*, invitation_id: int, agent: Agent) -> Invitation:
     """The invitee joins: they get the whole history and can write; the owner stays owner."""
+    selectors.access_active_agent(agent)
     with transaction.atomic():
         chat, invitation = _lock_pending_invitation(invitation_id, agent)
         if chat.status in Chat.CLOSED_STATUSES:
@@ -297,6 +301,7 @@ def invitation_accept(*, invitation_id: int, agent: Agent) -> Invitation:
 
 
 def invitation_decline(*, invitation_id: int, agent: Agent) -> Invitation:
+    selectors.access_active_agent(agent)
     with transaction.atomic():
         _chat, invitation = _lock_pending_invitation(invitation_id, agent)
         return _close_invitation(invitation, Invitation.Status.DECLINED, "invitation.declined")

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import TokenProxy
 
@@ -41,6 +42,40 @@ class AgentAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change:  # every agent is in the Agents group, however they were created
             obj.user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
+        elif "chat_enabled" in form.changed_data and not obj.chat_enabled:
+            services.agent_sockets_revoke(user_id=obj.user_id)
+
+    def delete_model(self, request, obj):
+        services.agent_sockets_revoke(user_id=obj.user_id)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for agent in queryset:
+            services.agent_sockets_revoke(user_id=agent.user_id)
+        super().delete_queryset(request, queryset)
+
+
+if admin.site.is_registered(get_user_model()):
+    admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin; a user deactivated or deleted here loses their open agent sockets."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.agent_sockets_revoke(user_id=obj.pk)
+
+    def delete_model(self, request, obj):
+        services.agent_sockets_revoke(user_id=obj.pk)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            services.agent_sockets_revoke(user_id=user.pk)
+        super().delete_queryset(request, queryset)
 
 
 class WebhookForm(forms.ModelForm):

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class HelpdeskConfig(AppConfig):
     name = "helpdesk"
     verbose_name = "Help desk"
+
+    def ready(self):
+        from helpdesk import receivers  # noqa: F401  (connects them)

@@ -2,10 +2,13 @@
 
 Two kinds of groups: `chat.<id>` (the visitor's socket and the sockets of agents taking part)
 and `agent.<id>` (all sockets of one agent: offers, settings, joins). Group events carry the
-frame a client receives; the consumers' handlers only forward it.
+frame a client receives; the consumers' handlers only forward it. An agent socket also joins
+the group of the credential it was opened with (`session.<hash>`, `apitoken.<hash>`), so that
+taking that credential away can close it.
 """
 
 import asyncio
+import hashlib
 import logging
 import os
 import threading
@@ -28,6 +31,16 @@ def agent_group(agent_id: int) -> str:
 
 def chat_group(chat_id: int) -> str:
     return f"chat.{chat_id}"
+
+
+def session_group(session_key: str) -> str:
+    """The agent sockets one signed-in session opened. Hashed: group names travel through Redis."""
+    return f"session.{hashlib.sha256(session_key.encode()).hexdigest()}"
+
+
+def token_group(token_hash: str) -> str:
+    """The agent sockets opened with one API token (`ApiToken.key_hash`)."""
+    return f"apitoken.{token_hash}"
 
 
 def publish_to_chat(chat_id: int, frame: dict, *, event: str = "chat.frame") -> None:

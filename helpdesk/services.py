@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.errors import DomainError
-from helpdesk.events import publish_to_agent
+from helpdesk.events import agent_group, publish_on_commit, publish_to_agent, session_group, token_group
 from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department
 from helpdesk.validators import validate_person_name
 
@@ -61,8 +61,32 @@ def api_token_create(*, user) -> ApiToken:
 
 
 def api_token_delete(*, token: ApiToken) -> None:
-    """Revoke a token: requests and sockets that present its key are refused from now on."""
-    token.delete()
+    """Revoke a token: requests and sockets that present its key are refused from now on, and
+    the sockets already open with it are closed."""
+    with transaction.atomic():
+        agent_sockets_revoke(user_id=token.user_id, token_hash=token.key_hash)
+        token.delete()
+
+
+def agent_sockets_revoke(*, user_id: int, session_key: str | None = None, token_hash: str | None = None) -> None:
+    """After commit, close (4401) the open agent sockets that a credential just taken away still
+    holds: the ones one signed-out session opened (`session_key`), or the ones opened with one
+    deleted API token (`token_hash`), or, with neither, every socket of the user (deactivated,
+    no longer enabled for chat, deleted). A socket checks its credentials only at connect, so
+    without this it would go on receiving offers and acting for the user.
+
+    Call it in the transaction that takes the credential away, before a deletion (the agent's
+    sockets are found through the agent row)."""
+    if session_key:
+        group = session_group(session_key)
+    elif token_hash:
+        group = token_group(token_hash)
+    else:
+        agent_id = Agent.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
+        if agent_id is None:
+            return  # not an agent: no agent sockets
+        group = agent_group(agent_id)
+    publish_on_commit(group, {"type": "agent.revoked"})
 
 
 def api_token_mark_used(*, token: ApiToken) -> None:
