@@ -59,8 +59,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     # Only for the migration that hashed its tokens into helpdesk.ApiToken; its admin is removed.
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -194,8 +194,6 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/agent/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Production is HTTPS only (redirect, HSTS, cookies sent over HTTPS only) unless
-# ALLOW_PLAIN_HTTP says otherwise: a forgotten variable must leave the secure choice, not the
 # Brute-force protection on every password sign-in (/accounts/login/, /admin/login/): after
 # AXES_FAILURE_LIMIT failures for one username, or from one client address (TRUSTED_PROXY_COUNT
 # rule, an IPv6 /64 counted as one), signing in is refused for AXES_COOLOFF_MINUTES, restarted by
@@ -214,6 +212,8 @@ AXES_LOCKOUT_CALLABLE = "helpdesk.accounts.lockout_response"
 # would grow without bound.
 AXES_DISABLE_ACCESS_LOG = True
 
+# Production is HTTPS only (redirect, HSTS, cookies sent over HTTPS only) unless
+# ALLOW_PLAIN_HTTP says otherwise: a forgotten variable must leave the secure choice, not the
 # insecure one. BEHIND_TLS_PROXY only means: trust X-Forwarded-Proto from the proxy that
 # terminates TLS. The session cookie is HttpOnly (Django's default); the CSRF cookie is not, since
 # the pages' JavaScript reads it for the X-CSRFToken header. SameSite=Lax on both: visitor
