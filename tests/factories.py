@@ -1,4 +1,5 @@
 from datetime import timedelta
+from functools import cache
 
 import factory
 from django.contrib.auth import get_user_model
@@ -7,6 +8,23 @@ from django.utils import timezone
 from chat.models import Chat, ChatParticipant, Message, Visitor
 from helpdesk.models import Agent, Department
 from helpdesk.services import api_token_create
+
+PASSWORD = "secret-pass-123"
+
+
+def password_hash() -> str:
+    """PASSWORD hashed once per hasher (the production one unless a test sets another): hashing
+    it for every user (0.3 s each) was a good part of the suite's time."""
+    from django.conf import settings
+
+    return _password_hash(settings.PASSWORD_HASHERS[0])
+
+
+@cache
+def _password_hash(hasher: str) -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(PASSWORD)
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):
@@ -25,7 +43,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password("secret-pass-123")
+    password = factory.LazyFunction(password_hash)
 
 
 class AgentFactory(factory.django.DjangoModelFactory):
