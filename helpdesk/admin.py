@@ -27,8 +27,25 @@ class AgentForm(forms.ModelForm):
         return name
 
 
+class ClosesSocketsOnDelete:
+    """Deleting users or agents here (one, or a selection) closes their open agent sockets."""
+
+    @staticmethod
+    def user_id_of(obj) -> int:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        services.agent_sockets_revoke(user_id=self.user_id_of(obj))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.agent_sockets_revoke(user_id=self.user_id_of(obj))
+        super().delete_queryset(request, queryset)
+
+
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(ClosesSocketsOnDelete, admin.ModelAdmin):
     form = AgentForm
     list_display = ["display_name", "user", "chat_enabled", "chat_status", "ringer", "max_concurrent_chats"]
     list_filter = ["chat_enabled", "chat_status", "departments"]
@@ -45,14 +62,9 @@ class AgentAdmin(admin.ModelAdmin):
         elif "chat_enabled" in form.changed_data and not obj.chat_enabled:
             services.agent_sockets_revoke(user_id=obj.user_id)
 
-    def delete_model(self, request, obj):
-        services.agent_sockets_revoke(user_id=obj.user_id)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for agent in queryset:
-            services.agent_sockets_revoke(user_id=agent.user_id)
-        super().delete_queryset(request, queryset)
+    @staticmethod
+    def user_id_of(agent) -> int:
+        return agent.user_id
 
 
 if admin.site.is_registered(get_user_model()):
@@ -60,7 +72,7 @@ if admin.site.is_registered(get_user_model()):
 
 
 @admin.register(get_user_model())
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ClosesSocketsOnDelete, DjangoUserAdmin):
     """Django's user admin; a user deactivated or deleted here loses their open agent sockets."""
 
     def save_model(self, request, obj, form, change):
@@ -68,14 +80,9 @@ class UserAdmin(DjangoUserAdmin):
         if change and "is_active" in form.changed_data and not obj.is_active:
             services.agent_sockets_revoke(user_id=obj.pk)
 
-    def delete_model(self, request, obj):
-        services.agent_sockets_revoke(user_id=obj.pk)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for user in queryset:
-            services.agent_sockets_revoke(user_id=user.pk)
-        super().delete_queryset(request, queryset)
+    @staticmethod
+    def user_id_of(user) -> int:
+        return user.pk
 
 
 class WebhookForm(forms.ModelForm):

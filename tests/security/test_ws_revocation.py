@@ -104,6 +104,24 @@ async def test_chat_disabled_in_the_admin_closes_every_socket_of_the_agent(agent
     await bob.disconnect()
 
 
+@pytest.mark.parametrize(
+    ("model", "bulk"), [("auth/user", False), ("auth/user", True), ("helpdesk/agent", False), ("helpdesk/agent", True)]
+)
+async def test_deleted_in_the_admin_closes_every_socket_of_the_agent(agent, other_agent, model, bulk):
+    socket, bob = await token_socket(agent.api_key), await agent_socket(other_agent)
+    manager = await sync_to_async(admin_client)()
+    pk = agent.user.pk if model == "auth/user" else agent.pk
+    if bulk:
+        form = {"action": "delete_selected", "_selected_action": [pk], "post": "yes"}
+        response = await sync_to_async(manager.post)(f"/admin/{model}/", form)
+    else:
+        response = await sync_to_async(manager.post)(f"/admin/{model}/{pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    await assert_closed_4401_within_a_second(socket)
+    await assert_open(bob)
+    await bob.disconnect()
+
+
 async def test_signing_out_closes_that_sessions_sockets_only(agent):
     here, elsewhere = await sync_to_async(signed_in)(agent.user), await sync_to_async(signed_in)(agent.user)
     socket_here, socket_elsewhere = await session_socket(here), await session_socket(elsewhere)
