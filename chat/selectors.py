@@ -7,7 +7,7 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chat.models import Chat, ChatParticipant, Message
+from chat.models import Chat, ChatParticipant, Invitation, Message, Transfer
 from helpdesk.errors import DomainError
 from helpdesk.models import Agent, Department
 
@@ -175,8 +175,6 @@ class PendingDeadlines(NamedTuple):
 
 
 def pending_deadlines() -> PendingDeadlines:
-    from chat.models import Invitation, Transfer
-
     return PendingDeadlines(
         list(Chat.objects.filter(status=Chat.Status.ENDING).values_list("pk", "ends_at")),
         list(Chat.objects.filter(status=Chat.Status.WAITING).values_list("pk", "missed_deadline")),
