@@ -37,6 +37,7 @@ from django.db import connection
 
 from helpdesk.devstack import prod_environment, prod_processes
 from tests.conftest import BASE_DIR, ManagedProcess, _process_env, free_port
+from tests.factories import accepted_chat
 from tests.resilience.clients import AgentSide, VisitorSide
 from tests.resilience.conftest import PrivateRedis
 
@@ -302,6 +303,12 @@ def prod_stack(prod_stack_factory) -> ProdStack:
 def postgresql_only():
     if connection.vendor != "postgresql":
         pytest.skip("counts and ends PostgreSQL connections (pg_stat_activity); runs in .ci/run")
+
+
+@pytest.fixture
+def chat(agent):
+    """An active chat of `agent` (Alice); `chat.token` is the visitor's token."""
+    return accepted_chat(agent=agent)
 
 
 @pytest.fixture

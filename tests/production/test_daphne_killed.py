@@ -5,15 +5,9 @@ import asyncio
 
 import pytest
 
-from tests.factories import accepted_chat
 from tests.resilience.clients import as_rows, stored_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def chat(agent):
-    return accepted_chat(agent=agent)
 
 
 async def exchange(sender, body: str, client_id: str, *everyone) -> None:

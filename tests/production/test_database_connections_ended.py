@@ -11,14 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.factories import accepted_chat
-
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def chat(agent):
-    return accepted_chat(agent=agent)
 
 
 def fill_pools(stack, api_token: str) -> None:

@@ -9,7 +9,6 @@ import time
 import pytest
 
 from chat.models import Chat
-from tests.factories import accepted_chat
 from tests.production.test_daphne_killed import exchange
 from tests.production.test_timed_work import received, state, wait_for
 from tests.resilience.clients import as_rows, stored_conversation
@@ -22,11 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # a few seconds after Redis is back (the worker needs up to ~2 s to reconnect: Celery's backoff).
 END_DELAY_SECONDS = 8
 OUTAGE_SECONDS = 2
-
-
-@pytest.fixture
-def chat(agent):
-    return accepted_chat(agent=agent)
 
 
 async def test_redis_restarted_worker_stays_up_chat_resumes_and_the_end_runs_once(prod_stack, chat, api_token):

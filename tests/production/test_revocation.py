@@ -8,7 +8,6 @@ import time
 import pytest
 
 from tests.conftest import BASE_DIR, BIN_DIR
-from tests.factories import accepted_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,11 +22,6 @@ with transaction.atomic():
     get_user_model().objects.filter(pk={user_id}).update(is_active=False)
     services.agent_sockets_revoke(user_id={user_id})
 """
-
-
-@pytest.fixture
-def chat(agent):
-    return accepted_chat(agent=agent)
 
 
 async def test_deactivated_agent_sockets_on_both_daphnes_close_within_a_second(prod_stack, chat, agent, api_token):
