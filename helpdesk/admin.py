@@ -5,10 +5,12 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import TokenProxy
 
-from helpdesk import services, webhooks
-from helpdesk.errors import DomainError
+from helpdesk.agents import services
 from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department, Webhook, WebhookDelivery
-from helpdesk.validators import validate_person_name
+from helpdesk.platform.errors import DomainError
+from helpdesk.platform.validators import validate_person_name
+from helpdesk.webhooks import services as webhooks
+from helpdesk.webhooks.http import url_check
 
 
 @admin.register(Department)
@@ -96,17 +98,29 @@ class WebhookForm(forms.ModelForm):
         fields = ["url", "events", "secret", "active"]
 
     def clean_url(self):
+        # The rule webhook_create / webhook_update apply again, checked here to show it on the field.
         try:
-            return webhooks.url_check(self.cleaned_data["url"])
+            return url_check(self.cleaned_data["url"])
         except DomainError as error:
             raise forms.ValidationError(error.detail) from error
 
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
+    """Subscriptions are created and changed by the webhook services, as any other caller would."""
+
     form = WebhookForm
     list_display = ["url", "active", "created_at"]
     list_filter = ["active"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in WebhookForm.Meta.fields}
+        if change:
+            webhooks.webhook_update(webhook=obj, **fields)
+            return
+        webhook = webhooks.webhook_create(**fields)
+        for field in Webhook._meta.concrete_fields:  # the admin goes on with `obj` (log, redirect)
+            setattr(obj, field.attname, getattr(webhook, field.attname))
 
 
 @admin.register(WebhookDelivery)

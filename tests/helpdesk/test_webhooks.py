@@ -11,13 +11,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import trustme
+from celery import current_app
 from django.test import Client
 from django.utils import timezone
 
 from chat import services as chat_services
-from helpdesk import webhooks
-from helpdesk.errors import DomainError
+from helpdesk.actors import SYSTEM, ChatVisitor
 from helpdesk.models import Webhook, WebhookDelivery
+from helpdesk.platform.errors import DomainError
+from helpdesk.tasks import webhook_deliver
+from helpdesk.webhooks import http as webhook_http
+from helpdesk.webhooks import services as webhooks
+from helpdesk.webhooks.delivery import DELIVER_TASK, webhook_delivery_attempt
 from tests.factories import ChatFactory, UserFactory, accepted_chat
 
 PUBLIC = "93.184.215.14"  # a global address; FakeDNS routes connections to it to 127.0.0.1
@@ -119,11 +124,11 @@ def test_event_delivered_signed_with_timestamp(receiver, sales, django_capture_o
     hook = receiver()
     webhook = webhooks.webhook_create(url=hook.url, events=["chat.missed", "ticket.created"], secret="s3cret")
     chat = ChatFactory(department=sales, question="Norway?")
-    chat_services.chat_visitor_leave(chat=chat)
+    chat_services.chat_end(actor=ChatVisitor.of(chat), chat_id=chat.pk)
     deliveries = list(WebhookDelivery.objects.order_by("pk"))
     assert [d.event for d in deliveries] == ["ticket.created", "chat.missed"]
     for delivery in deliveries:
-        webhooks.webhook_delivery_attempt(delivery_id=delivery.pk)
+        webhook_delivery_attempt(delivery_id=delivery.pk)
     assert WebhookDelivery.objects.filter(status="succeeded", last_status_code=200).count() == 2
     headers, body = hook.received[1]
     assert headers["X-Helpdesk-Event"] == "chat.missed"
@@ -140,14 +145,14 @@ def test_failed_attempts_back_off_then_give_up(receiver, settings, agent):
     settings.WEBHOOK_RETRY_BASE_SECONDS = 10
     hook = receiver(statuses=[500, 503, 500, 500])
     webhooks.webhook_create(url=hook.url, events=["chat.ended"], secret="s")
-    chat_services.chat_end(chat_id=accepted_chat(agent=agent).pk, agent=agent)
+    chat_services.chat_end(actor=agent, chat_id=accepted_chat(agent=agent).pk)
     delivery = WebhookDelivery.objects.get()
     waits = []
     for _ in range(3):
-        webhooks.webhook_delivery_attempt(delivery_id=delivery.pk)
+        webhook_delivery_attempt(delivery_id=delivery.pk)
         delivery.refresh_from_db()
         waits.append((delivery.next_attempt_at - timezone.now()).total_seconds())
-        assert webhooks.webhook_delivery_attempt(delivery_id=delivery.pk) is None  # not due yet
+        assert webhook_delivery_attempt(delivery_id=delivery.pk) is None  # not due yet
         WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.attempts == 3
@@ -162,8 +167,8 @@ def test_ticket_updates_are_events_too(receiver, agent, sales):
 
     hook = receiver()
     webhooks.webhook_create(url=hook.url, events=["ticket.updated"], secret="s")
-    chat_services.chat_visitor_leave(chat=ChatFactory(department=sales))
-    ticket_services.ticket_update(ticket=Ticket.objects.get(), by=agent, status="closed")
+    chat_services.chat_end(actor=SYSTEM, chat_id=ChatFactory(department=sales).pk)
+    ticket_services.ticket_update(actor=agent, ticket_id=Ticket.objects.get().pk, status="closed")
     delivery = WebhookDelivery.objects.get()
     assert delivery.payload["data"]["changes"] == [{"field": "status", "from": "Open", "to": "Closed"}]
 
@@ -177,7 +182,7 @@ def test_real_worker_retries_until_the_receiver_accepts(receiver, tmp_path, agen
     worker = celery_worker_process(tmp_path, WEBHOOK_ALLOW_PRIVATE=1, WEBHOOK_RETRY_BASE_SECONDS=1).start()
     try:
         chat = ChatFactory()
-        chat_services.chat_accept(chat_id=chat.pk, agent=agent)
+        chat_services.chat_accept(actor=agent, chat_id=chat.pk)
         wait_until(lambda: WebhookDelivery.objects.filter(status="succeeded").exists(), timeout=10)
     finally:
         worker.stop()
@@ -190,8 +195,8 @@ def test_real_worker_retries_until_the_receiver_accepts(receiver, tmp_path, agen
 def test_redirects_are_not_followed(receiver, agent):
     hook = receiver(statuses=[302])
     webhooks.webhook_create(url=hook.url, events=["chat.accepted"], secret="s")
-    chat_services.chat_accept(chat_id=ChatFactory().pk, agent=agent)
-    delivery = webhooks.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    chat_services.chat_accept(actor=agent, chat_id=ChatFactory().pk)
+    delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
     assert delivery.status == "pending" and delivery.last_status_code == 302  # to be retried, not "delivered"
     assert len(hook.received) == 1
 
@@ -216,14 +221,14 @@ def test_ipv4_embedded_in_ipv6_is_checked(settings, dns, address):
     dns.answers = [address]
     for url in (f"http://[{address}]/x", f"https://{dns.host}/x"):
         with pytest.raises(DomainError) as error:
-            webhooks.url_check(url)
+            webhook_http.url_check(url)
         assert "private or local" in error.value.detail, url
 
 
 def test_ipv6_forms_of_public_ipv4_addresses_are_allowed(settings):
     settings.WEBHOOK_ALLOW_PRIVATE = False
     for address in ("64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700:4700::1111"):
-        assert webhooks.url_check(f"https://[{address}]/x") == f"https://[{address}]/x"
+        assert webhook_http.url_check(f"https://[{address}]/x") == f"https://[{address}]/x"
 
 
 @pytest.mark.django_db
@@ -233,9 +238,9 @@ def test_delivery_connects_to_the_address_that_was_checked(receiver, settings, d
     settings.WEBHOOK_ALLOW_PRIVATE = False
     port = hook.server.server_port
     webhooks.webhook_create(url=f"http://{dns.host}:{port}/hook", events=["chat.accepted"], secret="s")
-    chat_services.chat_accept(chat_id=ChatFactory().pk, agent=agent)
+    chat_services.chat_accept(actor=agent, chat_id=ChatFactory().pk)
     dns.answers, dns.lookups = [PUBLIC, "127.0.0.1"], 0
-    delivery = webhooks.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
     assert dns.lookups == 1 and dns.dialed == [(PUBLIC, port)]
     assert delivery.status == "succeeded"
     headers, _ = hook.received[0]
@@ -247,9 +252,9 @@ def test_delivery_to_a_name_now_private_is_refused_without_connecting(receiver, 
     hook = receiver()
     settings.WEBHOOK_ALLOW_PRIVATE = False
     webhooks.webhook_create(url=f"http://{dns.host}:{hook.server.server_port}/", events=["chat.accepted"], secret="s")
-    chat_services.chat_accept(chat_id=ChatFactory().pk, agent=agent)
+    chat_services.chat_accept(actor=agent, chat_id=ChatFactory().pk)
     dns.answers = ["127.0.0.1"]
-    delivery = webhooks.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
     assert delivery.log[0]["error"] == f"{dns.host} is a private or local address."
     assert dns.dialed == [] and hook.received == []
 
@@ -264,8 +269,8 @@ def test_https_delivery_verifies_the_certificate_of_the_url_host(
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # read by ssl.create_default_context()
-    webhooks._tls_context.cache_clear()  # loaded once per process: load it with the test's CA
-    request.addfinalizer(webhooks._tls_context.cache_clear)
+    webhook_http.tls_context.cache_clear()  # loaded once per process: load it with the test's CA
+    request.addfinalizer(webhook_http.tls_context.cache_clear)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(cert_host).configure_cert(server_tls)
     server_names = []
@@ -274,9 +279,9 @@ def test_https_delivery_verifies_the_certificate_of_the_url_host(
     settings.WEBHOOK_ALLOW_PRIVATE = False
     port = hook.server.server_port
     webhooks.webhook_create(url=f"https://{dns.host}:{port}/hook", events=["chat.accepted"], secret="s")
-    chat_services.chat_accept(chat_id=ChatFactory().pk, agent=agent)
+    chat_services.chat_accept(actor=agent, chat_id=ChatFactory().pk)
     dns.answers, dns.lookups = [PUBLIC, "127.0.0.1"], 0
-    delivery = webhooks.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
+    delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
     assert dns.dialed == [(PUBLIC, port)] and server_names == [dns.host]
     assert delivery.status == status
     if status == "succeeded":
@@ -299,3 +304,43 @@ def test_invalid_port_is_a_form_error_not_a_500(settings, dns, allow_private):
         with pytest.raises(DomainError):
             webhooks.webhook_create(url=url, events=["chat.started"], secret="s")
     assert not Webhook.objects.exists()
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """Every task sent by name, as (name, args, eta)."""
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args, eta: sent.append((name, args, eta)))
+    return sent
+
+
+@pytest.mark.django_db
+def test_attempts_are_queued_by_task_name_after_commit(receiver, sent_tasks, django_capture_on_commit_callbacks):
+    """The outbox and the retries send the task helpdesk/tasks.py registers, by its name."""
+    hook = receiver(statuses=[500])
+    webhooks.webhook_create(url=hook.url, events=["chat.started"], secret="s")
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.webhooks_enqueue("chat.started", {"id": 7})
+        assert sent_tasks == []
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.payload.keys() == {"event", "occurred_at", "data"} and delivery.payload["data"] == {"id": 7}
+    assert sent_tasks == [(DELIVER_TASK, (delivery.pk,), None)] and webhook_deliver.name == DELIVER_TASK
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = webhook_delivery_attempt(delivery_id=delivery.pk)
+    assert delivery.status == "pending" and sent_tasks[1:] == [(DELIVER_TASK, (delivery.pk,), delivery.next_attempt_at)]
+
+
+@pytest.mark.django_db
+def test_the_admin_saves_webhooks_through_the_services(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    form = {"url": "http://127.0.0.1:9/x", "events": ["ticket.created", "chat.started"], "secret": "s", "active": "on"}
+    assert client.post("/admin/helpdesk/webhook/add/", form).status_code == 302
+    webhook = Webhook.objects.get()
+    assert webhook.events == ["chat.started", "ticket.created"]  # webhook_create's order: Webhook.EVENTS
+    form.update(url="http://127.0.0.1:9/y", events=["ticket.updated", "chat.missed"], active="")
+    assert client.post(f"/admin/helpdesk/webhook/{webhook.pk}/change/", form).status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.url == "http://127.0.0.1:9/y" and not webhook.active
+    assert webhook.events == ["chat.missed", "ticket.updated"]
