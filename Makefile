@@ -13,13 +13,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m helpdesk.devstack run
+	$(PY) -m tools.devstack run
 
 # The production shape on this machine: Daphne on :8001 and :8002, a Celery worker and a Celery beat
 # as separate processes, DEBUG off, production connection and security defaults (HTTPS only behind a
 # TLS proxy). On DATABASE_URL / REDIS_URL when set, else the SQLite file and an embedded Redis.
 prod-local: $(STAMP)
-	$(PY) -m helpdesk.devstack prod
+	$(PY) -m tools.devstack prod
 
 # Browser tests drive Debian's Chromium through the playwright library (never `playwright install`).
 chromium:
@@ -28,7 +28,7 @@ chromium:
 test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m helpdesk.devstack test
+	$(PY) -m tools.devstack test
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -60,7 +60,7 @@ bench-canned: $(STAMP)
 
 # Re-take docs/screenshots/*.png from a live server.
 screenshots: $(STAMP) chromium
-	SCREENSHOTS_DIR=docs/screenshots $(PY) -m helpdesk.devstack test tests/browser/test_screenshots.py tests/browser/test_canned.py tests/browser/test_handover.py -q
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m tools.devstack test tests/browser/test_screenshots.py tests/browser/test_canned.py tests/browser/test_handover.py -q
 
 clean:
 	rm -rf $(VENV) .local staticfiles

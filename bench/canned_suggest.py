@@ -33,8 +33,8 @@ def setup_database(messages: int) -> str:
 
     call_command("migrate", verbosity=0)
     from canned.models import CannedCategory, CannedMessage
+    from helpdesk.agents.services import agent_create, api_token_create
     from helpdesk.models import Agent, Department
-    from helpdesk.services import agent_create, api_token_create
 
     sales, _ = Department.objects.get_or_create(slug="sales", defaults={"name": "Sales"})
     support, _ = Department.objects.get_or_create(slug="support", defaults={"name": "Support"})
@@ -80,7 +80,7 @@ def main() -> int:
     os.environ.update(env)
     token = setup_database(args.messages)
 
-    from helpdesk.devstack import free_port, wait_for_port
+    from tools.devstack import free_port, wait_for_port
 
     port = free_port()
     daphne = subprocess.Popen(

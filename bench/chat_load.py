@@ -105,8 +105,8 @@ def create_chats(chats: int, agents: int) -> list[BenchChat]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # setup speed only
     from chat import services
     from chat.visitor_info import VisitorFacts
+    from helpdesk.agents.services import agent_create
     from helpdesk.models import Agent, Department
-    from helpdesk.services import agent_create
 
     # Teams of ten agents per department: a new chat is offered to its department's agents only,
     # as in a real desk, so setting up thousands of chats does not fan out to thousands of agents.
@@ -133,7 +133,7 @@ def create_chats(chats: int, agents: int) -> list[BenchChat]:
             facts=facts,
         )
         agent, agent_token = team[n % agents]
-        services.chat_accept(chat_id=chat.pk, agent=agent)
+        services.chat_accept(actor=agent, chat_id=chat.pk)
         made.append(BenchChat(chat.pk, visitor_token, agent_token, n % agents))
     return made
 

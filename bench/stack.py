@@ -21,7 +21,7 @@ BIN_DIR = Path(sys.executable).parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
 sys.path.insert(0, str(BASE_DIR))
 
-from helpdesk.devstack import LOCAL_DIR, free_port, start_embedded_redis, wait_for_port  # noqa: E402
+from tools.devstack import LOCAL_DIR, free_port, start_embedded_redis, wait_for_port  # noqa: E402
 
 
 def fresh_database_url() -> str:

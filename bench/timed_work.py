@@ -93,7 +93,7 @@ def scheduled_ends(chats, rate: float, delay: int) -> list[tuple[int, object]]:
     start = time.monotonic()
     for n, chat in enumerate(chats):
         time.sleep(max(0.0, start + n / rate - time.monotonic()))
-        ending = services.chat_schedule_end(chat_id=chat.id, agent=agents[owners[chat.id]], delay_seconds=delay)
+        ending = services.chat_schedule_end(actor=agents[owners[chat.id]], chat_id=chat.id, delay_seconds=delay)
         due.append((chat.id, ending.ends_at))
     return due
 

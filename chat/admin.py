@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from chat import services
 from chat.models import Chat, Message, Visitor
+from helpdesk.actors import SYSTEM
 
 
 class MessageInline(admin.TabularInline):
@@ -28,7 +29,7 @@ class ChatAdmin(admin.ModelAdmin):
     def end_chats(self, request, queryset):
         ended = 0
         for chat in queryset.filter(status__in=Chat.OPEN_STATUSES):
-            services.chat_end(chat_id=chat.pk)
+            services.chat_end(actor=SYSTEM, chat_id=chat.pk)
             ended += 1
         self.message_user(request, f"Ended {ended} chat(s).", messages.SUCCESS)
 

@@ -86,6 +86,14 @@ def chat_event_data(chat: Chat) -> dict:
     }
 
 
+def typing_frame(*, chat_id: int, sender_kind: str, sender_name: str) -> dict:
+    return {"type": "typing", "chat_id": chat_id, "sender": {"kind": sender_kind, "name": sender_name}}
+
+
+def agent_status_frame(agent: Agent) -> dict:
+    return {"type": "agent.status", "chat_status": agent.chat_status, "ringer": agent.ringer}
+
+
 def error_frame(code: str, detail: str, **extra) -> dict:
     return {"type": "error", "code": code, "detail": detail, **extra}
 

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from chat.consumers import AgentConsumer, VisitorConsumer
-from helpdesk.ws_auth import AgentAuthStack
+from chat.consumers.agent import AgentConsumer
+from chat.consumers.visitor import VisitorConsumer
+from helpdesk.agents.ws_auth import AgentAuthStack
 
 websocket_urlpatterns = [
     path("ws/visitor/chats/<int:chat_id>/", VisitorConsumer.as_asgi()),

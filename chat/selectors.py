@@ -8,8 +8,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chat.models import Chat, ChatParticipant, Invitation, Message, Transfer
-from helpdesk.errors import DomainError
+from helpdesk.agents.selectors import in_departments_of
 from helpdesk.models import Agent, Department
+from helpdesk.platform.errors import DomainError, ErrorCode
+from tickets.models import Ticket
 
 
 def chats_visible_to(agent: Agent) -> QuerySet[Chat]:
@@ -25,7 +27,7 @@ def chats_visible_to(agent: Agent) -> QuerySet[Chat]:
         return chats.annotate(read_up_to=Value(None, output_field=IntegerField()))
     taking_part = ChatParticipant.objects.filter(chat=OuterRef("pk"), agent=agent, left_at__isnull=True)
     took_part = ChatParticipant.objects.filter(chat=OuterRef("pk"), agent=agent, left_at__isnull=False)
-    in_full = Q(department__in=agent.departments.all()) | Q(department__isnull=True) | Exists(taking_part)
+    in_full = in_departments_of(agent) | Exists(taking_part)
     return chats.filter(in_full | Exists(took_part)).annotate(
         read_up_to=Case(
             When(in_full, then=Value(None)),
@@ -39,7 +41,7 @@ def access_active_agent(agent: Agent) -> None:
     """Refuse an agent who was deactivated or removed after the caller loaded them: a socket
     authenticates once, at connect, and its frames come later."""
     if not Agent.objects.filter(pk=agent.pk, user__is_active=True).exists():
-        raise DomainError("not_allowed", "Your account is not active.")
+        raise DomainError(ErrorCode.NOT_ALLOWED, "Your account is not active.")
 
 
 def access_chat(*, agent: Agent, chat_id: int) -> Chat:
@@ -47,7 +49,7 @@ def access_chat(*, agent: Agent, chat_id: int) -> Chat:
     may not see is reported as not found."""
     chat = chats_visible_to(agent).filter(pk=chat_id).first()
     if chat is None:
-        raise DomainError("not_found", "No such chat.")
+        raise DomainError(ErrorCode.NOT_FOUND, "No such chat.")
     return chat
 
 
@@ -55,7 +57,9 @@ def access_visitor_of(*, agent: Agent, chat_id: int) -> Chat:
     """The chat, for its visitor's details: only for agents who read it in full."""
     chat = access_chat(agent=agent, chat_id=chat_id)
     if chat.read_up_to is not None:
-        raise DomainError("not_allowed", "You no longer take part in this chat; its visitor's details are not shown.")
+        raise DomainError(
+            ErrorCode.NOT_ALLOWED, "You no longer take part in this chat; its visitor's details are not shown."
+        )
     return chat
 
 
@@ -108,7 +112,7 @@ def waiting_chats_in_reach(agent: Agent) -> QuerySet[Chat]:
     """Waiting chats of the agent's departments (and those without one), oldest first."""
     return (
         Chat.objects.filter(status=Chat.Status.WAITING)
-        .filter(Q(department__in=agent.departments.all()) | Q(department__isnull=True))
+        .filter(in_departments_of(agent))
         .select_related("visitor", "department")
         .order_by("started_at")
     )
@@ -154,7 +158,6 @@ def recent_chats_of_visitor(*, agent: Agent, chat: Chat, limit: int = 10) -> Que
 
 def overdue_handover_ids(*, limit: int = 500) -> tuple[list[int], list[int]]:
     """(pending transfers past their answer deadline, pending invitations past theirs)."""
-    from chat.models import Invitation, Transfer
 
     now = timezone.now()
     transfers = Transfer.objects.filter(status=Transfer.Status.PENDING, expires_at__lte=now)
@@ -191,7 +194,6 @@ def agents_available_for_handover(*, agent: Agent, department: Department | None
 
 def pending_transfers_to(agent: Agent):
     """Transfers waiting for this agent's answer (shown again when their socket reconnects)."""
-    from chat.models import Transfer
 
     return Transfer.objects.filter(
         to_agent=agent, status=Transfer.Status.PENDING, expires_at__gt=timezone.now()
@@ -199,8 +201,17 @@ def pending_transfers_to(agent: Agent):
 
 
 def pending_invitations_to(agent: Agent):
-    from chat.models import Invitation
 
     return Invitation.objects.filter(
         invitee=agent, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
     ).select_related("chat__visitor", "inviter", "invitee")
+
+
+def chat_with_ticket_id(chat_id: int) -> tuple[Chat, int | None]:
+    """The chat as it is now, and its ticket's id once it has one."""
+    chat = Chat.objects.get(pk=chat_id)
+    return chat, Ticket.objects.filter(source_chat=chat).values_list("pk", flat=True).first()
+
+
+def agent_of_user(user) -> Agent | None:
+    return Agent.objects.filter(user=user).select_related("user").first()

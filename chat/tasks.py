@@ -1,31 +1,36 @@
 """Timed chat work. Each task takes ids, loads, calls one service and is safe to run twice:
-the deadline lives in the database and the periodic sweep finishes whatever a lost task left."""
+the deadline lives in the database and the periodic sweep finishes whatever a lost task left.
+Services send these by name (helpdesk.platform.scheduling), so the names are part of the
+contract between deploys: tasks already queued must still find them."""
 
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from chat import selectors, services, services_handover, services_timers
+from chat import selectors, services
+
+
+def _moment(scheduled_for: str | None):
+    return parse_datetime(scheduled_for) if scheduled_for else None
 
 
 @shared_task(acks_late=True)
 def chat_end_when_due(chat_id: int, scheduled_for: str | None = None) -> None:
-    moment = parse_datetime(scheduled_for) if scheduled_for else None
-    services.chat_end_when_due(chat_id=chat_id, scheduled_for=moment)
+    services.chat_end_when_due(chat_id=chat_id, scheduled_for=_moment(scheduled_for))
 
 
 @shared_task(acks_late=True)
-def chat_miss_when_due(chat_id: int) -> None:
-    services.chat_mark_missed_when_due(chat_id=chat_id)
+def chat_miss_when_due(chat_id: int, scheduled_for: str | None = None) -> None:
+    services.chat_mark_missed_when_due(chat_id=chat_id, scheduled_for=_moment(scheduled_for))
 
 
 @shared_task(acks_late=True)
-def transfer_expire_when_due(transfer_id: int) -> None:
-    services_handover.transfer_expire_when_due(transfer_id=transfer_id)
+def transfer_expire_when_due(transfer_id: int, scheduled_for: str | None = None) -> None:
+    services.transfer_expire_when_due(transfer_id=transfer_id, scheduled_for=_moment(scheduled_for))
 
 
 @shared_task(acks_late=True)
-def invitation_expire_when_due(invitation_id: int) -> None:
-    services_handover.invitation_expire_when_due(invitation_id=invitation_id)
+def invitation_expire_when_due(invitation_id: int, scheduled_for: str | None = None) -> None:
+    services.invitation_expire_when_due(invitation_id=invitation_id, scheduled_for=_moment(scheduled_for))
 
 
 @shared_task(acks_late=True)
@@ -37,12 +42,12 @@ def chat_sweep_overdue() -> None:
         services.chat_mark_missed_when_due(chat_id=chat_id)
     transfers, invitations = selectors.overdue_handover_ids()
     for transfer_id in transfers:
-        services_handover.transfer_expire_when_due(transfer_id=transfer_id)
+        services.transfer_expire_when_due(transfer_id=transfer_id)
     for invitation_id in invitations:
-        services_handover.invitation_expire_when_due(invitation_id=invitation_id)
+        services.invitation_expire_when_due(invitation_id=invitation_id)
 
 
 @shared_task(acks_late=True)
 def timers_rearm() -> None:
     """Sent by every worker when it (re)connects to the broker (helpdesk/celery.py)."""
-    services_timers.timers_rearm()
+    services.timers_rearm()

@@ -2,14 +2,14 @@
 e-mail, counted in the shared cache (Redis) like the other API limits. Each start rings every
 online agent of its department and may become a ticket, so these are far below the per-address
 request limit (API_RATE_VISITOR); how many chats may wait at once is a domain rule
-(chat.services.chat_start)."""
+(chat.services.chats.chat_start)."""
 
 import hashlib
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from chat.visitor_info import client_ip
+from helpdesk.platform.http import client_ip
 
 
 class ChatStartThrottle(SimpleRateThrottle):

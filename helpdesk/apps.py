@@ -6,4 +6,4 @@ class HelpdeskConfig(AppConfig):
     verbose_name = "Help desk"
 
     def ready(self):
-        from helpdesk import receivers  # noqa: F401  (connects them)
+        from helpdesk.agents import receivers  # noqa: F401  (connects them)

@@ -10,7 +10,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up)
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
-from helpdesk.ws_guard import ServiceUnavailableGuard  # noqa: E402
+from helpdesk.platform.ws_guard import ServiceUnavailableGuard  # noqa: E402
 
 # Every socket keeps a consumer and its tasks alive, so the cyclic collector's full passes grow
 # with the number of sockets and stall the loop; they showed as 50-150 ms maxima. Objects from

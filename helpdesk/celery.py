@@ -17,7 +17,7 @@ class RearmTimersOnConnect(bootsteps.StartStopStep):
 
     A connection loss makes the worker drop the countdown tasks it holds, and a Redis restarted
     empty keeps none either; the deadlines are in the database, so they are scheduled again from
-    there (chat/services_timers.py) instead of waiting for beat's sweep."""
+    there (chat/services/timers.py) instead of waiting for beat's sweep."""
 
     requires = {"celery.worker.consumer.tasks:Tasks"}
 

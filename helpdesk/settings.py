@@ -77,16 +77,16 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before any view or form reads a parameter: NUL in a query or form → 400.
-    "helpdesk.middleware.RejectUnstorableTextMiddleware",
+    "helpdesk.platform.middleware.RejectUnstorableTextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "helpdesk.content_security.ContentSecurityPolicyMiddleware",
+    "helpdesk.platform.content_security.ContentSecurityPolicyMiddleware",
     # Turns a sign-in that django-axes locked out into the lockout page.
     "axes.middleware.AxesMiddleware",
     # Last, so that it sees a view's exception first: database or Redis down → 503.
-    "helpdesk.middleware.ServiceUnavailableMiddleware",
+    "helpdesk.platform.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -133,7 +133,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests need a file (not :memory:) so that the Daphne and Celery processes they start
     # see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(LOCAL_DIR / "test.sqlite3")}
-# Threads a server process runs websocket database work on (helpdesk/db_threads.py): a pool
+# Threads a server process runs websocket database work on (helpdesk/platform/db_threads.py): a pool
 # on PostgreSQL, so commits overlap; one on SQLite, which has one writer at a time anyway.
 _SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 DATABASE_THREADS = env_int("DATABASE_THREADS", 1 if _SQLITE else 8)
@@ -154,8 +154,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
             "set DATABASE_POOL_MAX_SIZE=0 to use persistent connections instead."
         )
     # Django's backend, with a pool that replaces all its idle connections once one is found
-    # dead (helpdesk/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "helpdesk.postgresql"
+    # dead (helpdesk/platform/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "helpdesk.platform.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
         "max_size": DATABASE_POOL_MAX_SIZE,
@@ -206,8 +206,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_CLIENT_IP_CALLABLE = "helpdesk.accounts.login_client_ip"
-AXES_LOCKOUT_CALLABLE = "helpdesk.accounts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "helpdesk.agents.accounts.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "helpdesk.agents.accounts.lockout_response"
 # Successful sign-ins are not recorded: only failures are needed, and a log of every sign-in
 # would grow without bound.
 AXES_DISABLE_ACCESS_LOG = True
@@ -267,14 +267,14 @@ CACHES = {
 API_RATE_USER = env_rate("API_RATE_USER", "3000/min")
 API_RATE_VISITOR = env_rate("API_RATE_VISITOR", "300/min")
 # Chat starts per client address and per visitor e-mail (chat/throttles.py), and chats one
-# address or one e-mail may have waiting at once (chat.services.chat_start); every start rings
+# address or one e-mail may have waiting at once (chat.services.chats.chat_start); every start rings
 # agents and may become a ticket. Empty (rates) or 0 (waiting) disables one.
 CHAT_START_RATE_IP = env_rate("CHAT_START_RATE_IP", "5/min")
 CHAT_START_RATE_EMAIL = env_rate("CHAT_START_RATE_EMAIL", "5/min")
 CHAT_MAX_WAITING_PER_IP = env_int("CHAT_MAX_WAITING_PER_IP", 3)
 CHAT_MAX_WAITING_PER_EMAIL = env_int("CHAT_MAX_WAITING_PER_EMAIL", 2)
 # Websocket `message.send` and `typing` frames per visitor chat, per agent (all their sockets)
-# and per client address (chat/ws_throttle.py); empty disables a limit. Clients send `typing`
+# and per client address (chat/consumers/throttle.py); empty disables a limit. Clients send `typing`
 # at most every 2 s, so a person chatting stays far below these.
 WS_RATE_VISITOR = env_rate("WS_RATE_VISITOR", "120/min")
 WS_RATE_AGENT = env_rate("WS_RATE_AGENT", "600/min")
@@ -285,7 +285,7 @@ WS_FRAME_RATE_VISITOR = env_rate("WS_FRAME_RATE_VISITOR", "180/min")
 WS_FRAME_RATE_AGENT = env_rate("WS_FRAME_RATE_AGENT", "900/min")
 WS_FRAME_RATE_IP = env_rate("WS_FRAME_RATE_IP", "4500/min")
 # Open websockets at once per visitor token, per agent and per client address, over all server
-# processes (chat/ws_sockets.py); 0 disables a cap. Many agents may share an office's address.
+# processes (chat/consumers/sockets.py); 0 disables a cap. Many agents may share an office's address.
 # Each process vouches for its sockets every WS_SOCKET_HEARTBEAT_SECONDS; a dead process's
 # sockets stop counting after three of those.
 WS_MAX_SOCKETS_PER_VISITOR = env_int("WS_MAX_SOCKETS_PER_VISITOR", 5)
@@ -378,14 +378,14 @@ PASSWORD_RESET_RATE_EMAIL = env_rate("PASSWORD_RESET_RATE_EMAIL", "3/hour")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "helpdesk.authentication.ApiTokenAuthentication",
+        "helpdesk.agents.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "helpdesk.api_errors.exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["helpdesk.api_errors.JSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.throttles.TokenRateThrottle"],
+    "EXCEPTION_HANDLER": "helpdesk.platform.api_errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["helpdesk.platform.api_errors.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.platform.throttles.TokenRateThrottle"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -401,9 +401,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "helpdesk.schema.add_error_responses",
-        "helpdesk.schema.add_id_ranges",
-        "helpdesk.schema.add_request_body_rules",
+        "helpdesk.platform.schema.add_error_responses",
+        "helpdesk.platform.schema.add_id_ranges",
+        "helpdesk.platform.schema.add_request_body_rules",
     ],
     # Swagger UI's assets are served by the app itself, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -3,15 +3,13 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from canned import views as canned_views
 from chat import views as chat_views
-from helpdesk import accounts, api
-from helpdesk.api_errors import api_not_found
+from helpdesk.agents import accounts, api
+from helpdesk.platform.api_errors import api_not_found
 from tickets import views as ticket_views
 
 api_v1 = [
     path("agents/", api.AgentListView.as_view(), name="agent-list"),
-    path("agents/me/", api.AgentMeView.as_view(), name="agent-me"),
     path("departments/", api.DepartmentListView.as_view(), name="department-list"),
     path("", include("chat.urls")),
     path("", include("tickets.urls")),
@@ -26,16 +24,9 @@ urlpatterns = [
     path("demo/", chat_views.widget_demo, name="widget-demo"),
     path("tickets/", ticket_views.ticket_list, name="ticket-list-page"),
     path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket-detail-page"),
-    path("canned/", canned_views.message_list, name="canned-messages"),
-    path("canned/new/", canned_views.message_create, name="canned-message-new"),
-    path("canned/<int:message_id>/edit/", canned_views.message_edit, name="canned-message-edit"),
-    path("canned/<int:message_id>/delete/", canned_views.message_delete, name="canned-message-delete"),
-    path("canned/categories/", canned_views.category_list, name="canned-categories"),
-    path("canned/categories/new/", canned_views.category_create, name="canned-category-new"),
-    path("canned/categories/<int:category_id>/edit/", canned_views.category_edit, name="canned-category-edit"),
-    path("canned/categories/<int:category_id>/delete/", canned_views.category_delete, name="canned-category-delete"),
+    path("", include("canned.page_urls")),
     # Before django.contrib.auth's own, same paths and names: password reset exists only where it
-    # is offered, and the sign-in page links it only then (helpdesk/accounts.py).
+    # is offered, and the sign-in page links it only then (helpdesk/agents/accounts.py).
     path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/password_reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password_reset/done/", accounts.PasswordResetDoneView.as_view(), name="password_reset_done"),

@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from chat.models import Chat, ChatParticipant, Message, Visitor
+from helpdesk.agents.services import api_token_create
 from helpdesk.models import Agent, Department
-from helpdesk.services import api_token_create
 
 PASSWORD = "secret-pass-123"
 

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from helpdesk.services import agent_create
-from tests.browser.conftest import PASSWORD, start_visitor_chat
-from tests.factories import CannedCategoryFactory, CannedMessageFactory
+from helpdesk.agents.services import agent_create
+from tests.factories import PASSWORD, CannedCategoryFactory, CannedMessageFactory
+from tests.support.browser import start_visitor_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

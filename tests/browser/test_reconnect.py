@@ -3,8 +3,9 @@ from playwright.sync_api import expect
 
 from chat import services
 from chat.models import Chat, Message
-from tests.browser.conftest import sign_in, start_visitor_chat
+from helpdesk.actors import ChatVisitor
 from tests.factories import AgentFactory
+from tests.support.browser import sign_in, start_visitor_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,12 +25,10 @@ def test_server_restart_shows_reconnecting_and_loses_nothing(daphne_server, new_
     expect(agent.get_by_text("Reconnecting…")).to_be_visible()
     expect(visitor.get_by_text("Reconnecting…")).to_be_visible()
     # Written while nobody is connected (nothing to publish to): only the database has them.
-    monkeypatch.setattr("helpdesk.events._publish", lambda group, event: None)
+    monkeypatch.setattr("helpdesk.platform.events._publish", lambda group, event: None)
     chat = Chat.objects.get()
-    services.message_post(chat_id=chat.pk, body="while you were away", sender_kind="visitor", sender_name="Vera")
-    services.message_post(
-        chat_id=chat.pk, body="agent reply", sender_kind="agent", sender_name="Alice Agent", agent=alice
-    )
+    services.message_post(actor=ChatVisitor(chat_id=chat.pk, name="Vera"), chat_id=chat.pk, body="while you were away")
+    services.message_post(actor=alice, chat_id=chat.pk, body="agent reply")
 
     daphne_server.start()
     for page in (agent, visitor):

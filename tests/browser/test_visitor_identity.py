@@ -1,13 +1,13 @@
 """What a visitor says about themselves reaches the agent as that and nothing more: an e-mail
 address with mailto: syntax in it stays one recipient in the dashboard's link, and a name the
-desk refuses (helpdesk/validators.py) is a field error on the visitor page and the widget."""
+desk refuses (helpdesk/platform/validators.py) is a field error on the visitor page and the widget."""
 
 import pytest
 from playwright.sync_api import expect
 
 from chat.models import Chat
-from tests.browser.conftest import sign_in, start_visitor_chat
 from tests.factories import AgentFactory
+from tests.support.browser import sign_in, start_visitor_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from chat import services
-from tests.browser.conftest import sign_in
 from tests.factories import AgentFactory, VisitorFactory, accepted_chat
-from tests.security.conftest import IMG, PAYLOADS, SCRIPT
+from tests.support.browser import sign_in
+from tests.support.payloads import IMG, PAYLOADS, SCRIPT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +25,7 @@ def test_payloads_are_text_on_the_dashboard_and_the_visitor_page(daphne_server, 
         agent=alice, department=sales, question=f"Earlier {SCRIPT}",
         visitor=VisitorFactory(name=PAYLOADS["name"], email=EMAIL),
     )  # fmt: skip
-    services.chat_end(chat_id=earlier.pk, agent=alice)  # its events go to `published`, not to Redis
+    services.chat_end(actor=alice, chat_id=earlier.pk)  # its events go to `published`, not to Redis
 
     agent, visitor = new_page(), new_page(viewport=(400, 720))
     for page in (agent, visitor):  # an alert would block the page; `new_page` still records it as a failure

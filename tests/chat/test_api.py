@@ -2,9 +2,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from chat.models import Chat, Message
-from helpdesk.events import agent_group
-from tests.conftest import api_client_for, frames_to
+from helpdesk.platform.events import agent_group
 from tests.factories import AgentFactory, ChatFactory, accepted_chat
+from tests.support.api import api_client_for
+from tests.support.events import frames_to
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@ import pytest
 
 from chat.models import Chat, Transfer
 from helpdesk.models import Agent
-from tests.conftest import api_client_for
 from tests.factories import AgentFactory, accepted_chat
+from tests.support.api import api_client_for
 
 pytestmark = pytest.mark.django_db
 

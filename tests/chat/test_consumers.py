@@ -1,61 +1,29 @@
 """The websocket protocol, through channels.testing.WebsocketCommunicator on the real
 Redis channel layer and the test database."""
 
-import asyncio
 import json
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
 from chat import services
-from chat.models import Chat, Message
-from helpdesk.asgi import application
-from helpdesk.services import api_token_create
+from chat.models import Chat
+from helpdesk.agents.services import api_token_create
 from tests.factories import AgentFactory, ChatFactory, UserFactory, accepted_chat
+from tests.support.sockets import (
+    agent_socket,
+    assert_closed_with,
+    connect,
+    count_messages,
+    frames_before_marker,
+    next_frame,
+    probe,
+    receive_type,
+    visitor_facts,
+    visitor_socket,
+)
 
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-HOST = (b"host", b"127.0.0.1:8000")
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def connect(path: str, origin=ORIGIN) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, path, headers=[HOST, origin])
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    return communicator
-
-
-async def visitor_socket(chat, after_seq=None) -> WebsocketCommunicator:
-    query = f"?token={chat.token}" + (f"&after_seq={after_seq}" if after_seq is not None else "")
-    return await connect(f"/ws/visitor/chats/{chat.pk}/{query}")
-
-
-async def agent_socket(agent) -> WebsocketCommunicator:
-    return await connect(f"/ws/agent/?token={agent.api_key}")
-
-
-async def receive_type(communicator, frame_type: str, timeout: float = 5) -> dict:
-    """The next frame of `frame_type`, skipping others."""
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = await communicator.receive_json_from(timeout=timeout)
-            if frame["type"] == frame_type:
-                return frame
-
-
-async def assert_closed_with(communicator, code: int) -> None:
-    output = await communicator.receive_output(timeout=5)
-    assert output == {"type": "websocket.close", "code": code}
-
-
-async def assert_silent(communicator) -> None:
-    assert await communicator.receive_nothing(timeout=0.3)
-
-
-@database_sync_to_async
-def count_messages(chat) -> int:
-    return Message.objects.filter(chat_id=chat.pk).count()
 
 
 @pytest.fixture
@@ -102,7 +70,7 @@ async def test_foreign_origins_are_refused(active_chat, agent, settings):
     settings.WIDGET_ALLOWED_ORIGINS = ["https://shop.example"]
     shop = (b"origin", b"https://shop.example")
     communicator = await connect(f"/ws/visitor/chats/{active_chat.pk}/?token={active_chat.token}", origin=shop)
-    await assert_silent(communicator)
+    assert await probe(communicator) == []  # open, and nothing sent to it
     await communicator.disconnect()
 
 
@@ -176,7 +144,7 @@ async def test_end_delay_out_of_range_is_an_error(active_chat, agent):
 async def test_offer_accept_and_a_hundred_messages_each_way(sales, agent, other_agent):
     alice, bob = await agent_socket(agent), await agent_socket(other_agent)
     chat, token = await database_sync_to_async(services.chat_start)(
-        name="Vera", email="vera@example.org", question="Hi?", department=sales, facts=_facts()
+        name="Vera", email="vera@example.org", question="Hi?", department=sales, facts=visitor_facts()
     )
     chat.token = token
     for socket in (alice, bob):
@@ -221,9 +189,8 @@ async def test_reconnect_with_after_seq_replays_exactly_the_missing_ones(active_
         ("message", 4, "m3"),
         ("message", 5, "m4"),
     ]
-    await assert_silent(again)
     await again.send_json_to({"type": "message.send", "body": "live", "client_id": "live"})
-    assert (await again.receive_json_from(timeout=5))["seq"] == 6
+    assert (await next_frame(again, "message"))["seq"] == 6  # nothing came between the replay and it
     await again.disconnect()
 
 
@@ -236,8 +203,9 @@ async def test_resent_client_id_is_stored_once_and_answered_to_the_sender(active
     second = await receive_type(visitor, "message")
     assert first == second
     assert (await receive_type(alice, "message"))["client_id"] == "dup-1"
-    await assert_silent(alice)  # the agent saw it once
     assert await count_messages(active_chat) == 1
+    await visitor.send_json_to({"type": "message.send", "body": "and then", "client_id": "dup-2"})
+    assert (await next_frame(alice, "message"))["client_id"] == "dup-2"  # the agent saw dup-1 once
     await visitor.disconnect()
     await alice.disconnect()
 
@@ -247,9 +215,9 @@ async def test_typing_reaches_the_other_side_only(active_chat, agent):
     await visitor.send_json_to({"type": "typing"})
     typing = await receive_type(alice, "typing")
     assert typing["chat_id"] == active_chat.pk and typing["sender"]["kind"] == "visitor"
-    await assert_silent(visitor)
     await alice.send_json_to({"type": "typing", "chat_id": active_chat.pk})
-    assert (await receive_type(visitor, "typing"))["sender"] == {"kind": "agent", "name": "Alice"}
+    # The first frame the visitor gets is Alice's typing: its own never came back to it.
+    assert (await next_frame(visitor, "typing"))["sender"] == {"kind": "agent", "name": "Alice"}
     await visitor.disconnect()
     await alice.disconnect()
 
@@ -282,32 +250,25 @@ async def test_visitor_ending_a_waiting_chat_makes_it_missed(sales, agent):
 
 
 async def test_offline_agent_gets_no_offer_and_going_online_brings_waiting_chats(sales, agent):
-    from helpdesk.services import agent_update_chat_settings
+    from chat.services import agent_update_chat_settings
 
     offline = await database_sync_to_async(AgentFactory)(departments=[sales], chat_status="offline")
     socket, online_socket = await agent_socket(offline), await agent_socket(agent)
     chat, _ = await database_sync_to_async(services.chat_start)(
-        name="Vera", email="vera@example.org", question="Hi?", department=sales, facts=_facts()
+        name="Vera", email="vera@example.org", question="Hi?", department=sales, facts=visitor_facts()
     )
     assert (await receive_type(online_socket, "chat.offered"))["chat_id"] == chat.pk
-    await assert_silent(socket)  # offered to the Online agent at the same moment, not to this one
-    await database_sync_to_async(agent_update_chat_settings)(agent=offline, chat_status="online")
+    assert await frames_before_marker(socket, offline) == []  # offered to the Online agent, not to this one
+    await database_sync_to_async(agent_update_chat_settings)(actor=offline, chat_status="online")
     assert (await receive_type(socket, "chat.offered"))["chat_id"] == chat.pk
     await socket.disconnect()
     await online_socket.disconnect()
 
 
-def _facts():
-    from chat.visitor_info import VisitorFacts
-
-    return VisitorFacts("127.0.0.1", "", "", "", "Local network")
-
-
 async def test_pending_transfer_is_shown_again_when_the_socket_reconnects(active_chat, agent, other_agent):
-    from chat import services_handover
 
-    transfer = await database_sync_to_async(services_handover.transfer_request)(
-        chat_id=active_chat.pk, agent=agent, to_agent_id=other_agent.pk, note="please"
+    transfer = await database_sync_to_async(services.transfer_request)(
+        chat_id=active_chat.pk, actor=agent, to_agent_id=other_agent.pk, note="please"
     )
     bob = await agent_socket(other_agent)
     requested = await receive_type(bob, "transfer.requested")

@@ -7,15 +7,16 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import Message
-from tests.chat.test_consumers import (
+from tests.factories import AgentFactory, ChatFactory, accepted_chat
+from tests.support.sockets import (
     agent_socket,
     assert_closed_with,
-    assert_silent,
     connect,
+    frames_before_marker,
+    next_frame,
     receive_type,
     visitor_socket,
 )
-from tests.factories import AgentFactory, ChatFactory, accepted_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,12 +41,12 @@ async def test_agent_who_may_not_take_a_chat_hears_nothing_of_it(sales, support,
     for i in range(20):
         await visitor.send_json_to({"type": "message.send", "body": f"secret {i}", "client_id": f"s{i}"})
     await attempts
-    await receive_type(visitor, "message")
-    frames = []
-    while not await spy.receive_nothing(timeout=0.3):
-        frames.append(await spy.receive_json_from())
-    assert frames and {f["type"] for f in frames} == {"error"}
-    assert {f["code"] for f in frames} == {"not_found"}
+    for i in range(20):
+        assert (await receive_type(visitor, "message"))["client_id"] == f"s{i}"
+    # One answer per attempt, each a refusal; then nothing before a later event to the spy.
+    answers = [await spy.receive_json_from(timeout=5) for _ in range(20)]
+    assert [(f["type"], f["code"]) for f in answers] == [("error", "not_found")] * 20
+    assert await frames_before_marker(spy, snooper) == []
     await visitor.disconnect()
     await spy.disconnect()
 
@@ -108,7 +109,8 @@ async def test_joining_agent_gets_what_the_visitor_wrote_while_waiting(sales, ag
     assert [(f["type"], f["seq"], f["body"]) for f in replay] == [("message", 1, "hello?"), ("message", 2, "anyone?")]
     await visitor.send_json_to({"type": "message.send", "body": "live", "client_id": "live"})
     assert (await receive_type(alice, "message"))["seq"] == 3
-    await assert_silent(alice)
+    await visitor.send_json_to({"type": "typing"})
+    assert await next_frame(alice, "typing")  # nothing came twice before it
     await visitor.disconnect()
     await alice.disconnect()
 

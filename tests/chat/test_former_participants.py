@@ -6,24 +6,23 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from chat import services, services_handover
-from chat.models import ChatParticipant, Message
-from tests.conftest import api_client_for
+from chat import services
+from chat.models import ChatParticipant
+from helpdesk.actors import ChatVisitor
 from tests.factories import AgentFactory, DepartmentFactory, accepted_chat
+from tests.support.api import api_client_for
 
 pytestmark = pytest.mark.django_db
 
 
 def visitor_says(chat, body):
     return services.message_post(
-        chat_id=chat.pk, body=body, sender_kind=Message.SenderKind.VISITOR, sender_name=chat.visitor.name
+        actor=ChatVisitor(chat_id=chat.pk, name=chat.visitor.name), chat_id=chat.pk, body=body
     )[0]
 
 
 def agent_says(chat, agent, body):
-    return services.message_post(
-        chat_id=chat.pk, body=body, sender_kind=Message.SenderKind.AGENT, sender_name=agent.display_name, agent=agent
-    )[0]
+    return services.message_post(actor=agent, chat_id=chat.pk, body=body)[0]
 
 
 def bodies(api, chat, **query):
@@ -41,8 +40,8 @@ def handed_over(agent, sales, support):
     chat.visitor.save()
     visitor_says(chat, "My order 1234 is late")
     agent_says(chat, agent, "Let me pass you to Support")
-    transfer = services_handover.transfer_request(chat_id=chat.pk, agent=agent, to_agent_id=bob.pk, department=support)
-    services_handover.transfer_accept(transfer_id=transfer.pk, agent=bob)
+    transfer = services.transfer_request(actor=agent, chat_id=chat.pk, to_agent_id=bob.pk, department=support)
+    services.transfer_accept(actor=bob, transfer_id=transfer.pk)
     visitor_says(chat, "My card number is 4111 1111 1111 1111")
     return chat, bob
 
@@ -80,7 +79,7 @@ def test_the_new_owner_and_superusers_read_everything(handed_over):
 
 def test_after_the_end_the_early_leaver_gets_no_transcript_ticket(agent, handed_over):
     chat, bob = handed_over
-    services.chat_end(chat_id=chat.pk, agent=bob)
+    services.chat_end(actor=bob, chat_id=chat.pk)
     ticket_id = api_client_for(bob).get(f"/api/v1/chats/{chat.pk}/").json()["ticket_id"]
     alice = api_client_for(agent)
     assert alice.get(f"/api/v1/tickets/{ticket_id}/").status_code == 404
@@ -95,8 +94,8 @@ def test_after_the_end_the_early_leaver_gets_no_transcript_ticket(agent, handed_
 def test_a_transfer_inside_the_department_changes_nothing_for_colleagues(agent, sales):
     colleague = AgentFactory(display_name="Cleo", departments=[sales])
     chat = accepted_chat(agent=agent, department=sales)
-    transfer = services_handover.transfer_request(chat_id=chat.pk, agent=agent, to_agent_id=colleague.pk)
-    services_handover.transfer_accept(transfer_id=transfer.pk, agent=colleague)
+    transfer = services.transfer_request(actor=agent, chat_id=chat.pk, to_agent_id=colleague.pk)
+    services.transfer_accept(actor=colleague, transfer_id=transfer.pk)
     visitor_says(chat, "Still there?")
     alice = api_client_for(agent)  # a Sales agent reads Sales chats in full, as before
     assert bodies(alice, chat)[-1] == "Still there?"
@@ -109,15 +108,15 @@ def billing_helper():
 
 
 def invite(chat, inviter, invitee):
-    [invitation] = services_handover.invitations_create(chat_id=chat.pk, agent=inviter, invitee_ids=[invitee.pk])
-    services_handover.invitation_accept(invitation_id=invitation.pk, agent=invitee)
+    [invitation] = services.invitations_create(actor=inviter, chat_id=chat.pk, invitee_ids=[invitee.pk])
+    services.invitation_accept(actor=invitee, invitation_id=invitation.pk)
 
 
 def test_an_invited_agent_who_left_reads_up_to_leaving_and_in_full_again_after_rejoining(agent, sales, billing_helper):
     chat = accepted_chat(agent=agent, department=sales)
     invite(chat, agent, billing_helper)
     agent_says(chat, billing_helper, "Refund issued")
-    services_handover.chat_leave(chat_id=chat.pk, agent=billing_helper)
+    services.chat_leave(actor=billing_helper, chat_id=chat.pk)
     visitor_says(chat, "Thanks, one more thing")
     carol = api_client_for(billing_helper)
     assert bodies(carol, chat) == ["Carol joined the chat (invited by Alice)", "Refund issued"]
@@ -131,7 +130,7 @@ def test_an_invited_agent_in_the_chat_at_its_end_keeps_the_whole_thread_and_the_
     chat = accepted_chat(agent=agent, department=sales)
     invite(chat, agent, billing_helper)
     visitor_says(chat, "Bye")
-    services.chat_end(chat_id=chat.pk, agent=agent)
+    services.chat_end(actor=agent, chat_id=chat.pk)
     carol = api_client_for(billing_helper)
     assert bodies(carol, chat)[-1] == "Bye"
     detail = carol.get(f"/api/v1/chats/{chat.pk}/").json()

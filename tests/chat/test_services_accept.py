@@ -4,11 +4,12 @@ import pytest
 
 from chat import services
 from chat.models import Chat, ChatParticipant
-from helpdesk.errors import DomainError
-from helpdesk.events import agent_group, chat_group
 from helpdesk.models import Agent
-from tests.conftest import frames_to, race
+from helpdesk.platform.errors import DomainError
+from helpdesk.platform.events import agent_group, chat_group
 from tests.factories import AgentFactory, ChatFactory
+from tests.support.concurrency import race
+from tests.support.events import frames_to
 
 
 @pytest.mark.django_db
@@ -17,7 +18,7 @@ def test_accept_makes_the_agent_owner_and_tells_everyone(
 ):
     chat = ChatFactory(department=sales)
     with django_capture_on_commit_callbacks(execute=True):
-        services.chat_accept(chat_id=chat.pk, agent=agent)
+        services.chat_accept(actor=agent, chat_id=chat.pk)
     chat.refresh_from_db()
     assert chat.status == Chat.Status.ACTIVE and chat.owner == agent and chat.accepted_at
     assert list(chat.participants.all()) == [agent]
@@ -31,9 +32,9 @@ def test_accept_makes_the_agent_owner_and_tells_everyone(
 @pytest.mark.django_db
 def test_second_accept_gets_already_accepted(sales, agent, other_agent):
     chat = ChatFactory(department=sales)
-    services.chat_accept(chat_id=chat.pk, agent=agent)
+    services.chat_accept(actor=agent, chat_id=chat.pk)
     with pytest.raises(DomainError) as error:
-        services.chat_accept(chat_id=chat.pk, agent=other_agent)
+        services.chat_accept(actor=other_agent, chat_id=chat.pk)
     assert error.value.code == "already_accepted"
     assert "Alice" in error.value.detail
     chat.refresh_from_db()
@@ -45,7 +46,7 @@ def test_second_accept_gets_already_accepted(sales, agent, other_agent):
 def test_accept_of_another_departments_chat_is_not_found(sales, support, agent):
     chat = ChatFactory(department=support)
     with pytest.raises(DomainError) as error:
-        services.chat_accept(chat_id=chat.pk, agent=agent)
+        services.chat_accept(actor=agent, chat_id=chat.pk)
     assert error.value.code == "not_found"
     chat.refresh_from_db()
     assert chat.status == Chat.Status.WAITING
@@ -54,10 +55,10 @@ def test_accept_of_another_departments_chat_is_not_found(sales, support, agent):
 @pytest.mark.django_db
 def test_accept_refused_at_the_concurrent_chat_limit(sales):
     busy = AgentFactory(departments=[sales], max_concurrent_chats=1)
-    services.chat_accept(chat_id=ChatFactory(department=sales).pk, agent=busy)
+    services.chat_accept(actor=busy, chat_id=ChatFactory(department=sales).pk)
     second = ChatFactory(department=sales)
     with pytest.raises(DomainError) as error:
-        services.chat_accept(chat_id=second.pk, agent=busy)
+        services.chat_accept(actor=busy, chat_id=second.pk)
     assert error.value.code == "chat_limit_reached"
     second.refresh_from_db()
     assert second.status == Chat.Status.WAITING
@@ -67,7 +68,7 @@ def test_accept_refused_at_the_concurrent_chat_limit(sales):
 def test_missed_chat_cannot_be_accepted(sales, agent):
     chat = ChatFactory(department=sales, status=Chat.Status.MISSED)
     with pytest.raises(DomainError) as error:
-        services.chat_accept(chat_id=chat.pk, agent=agent)
+        services.chat_accept(actor=agent, chat_id=chat.pk)
     assert error.value.code == "chat_closed"
 
 
@@ -76,7 +77,7 @@ def test_agents_accepting_at_once_have_exactly_one_winner(sales):
     """Eight agents in eight threads (eight database connections) accept the same chat."""
     agents = [AgentFactory(departments=[sales]) for _ in range(8)]
     chat = ChatFactory(department=sales)
-    outcomes = race(*(partial(services.chat_accept, chat_id=chat.pk, agent=agent) for agent in agents))
+    outcomes = race(*(partial(services.chat_accept, chat_id=chat.pk, actor=agent) for agent in agents))
     assert sorted(outcomes) == ["already_accepted"] * (len(agents) - 1) + ["ok"]
     winner = agents[outcomes.index("ok")]
     chat.refresh_from_db()
@@ -89,7 +90,7 @@ def test_concurrent_accepts_by_one_agent_respect_the_limit(sales):
     """One agent (limit 1) accepting eight different chats at once gets exactly one."""
     busy = AgentFactory(departments=[sales], max_concurrent_chats=1)
     chats = [ChatFactory(department=sales) for _ in range(8)]
-    outcomes = race(*(partial(services.chat_accept, chat_id=chat.pk, agent=busy) for chat in chats))
+    outcomes = race(*(partial(services.chat_accept, chat_id=chat.pk, actor=busy) for chat in chats))
     assert sorted(outcomes) == ["chat_limit_reached"] * 7 + ["ok"]
     assert ChatParticipant.objects.filter(agent=busy).count() == 1
 
@@ -100,7 +101,7 @@ def test_accept_reads_the_agents_current_settings(sales):
     stale_copy = Agent.objects.get(pk=agent.pk)
     Agent.objects.filter(pk=agent.pk).update(chat_enabled=False)  # a manager disabled them
     with pytest.raises(DomainError) as error:
-        services.chat_accept(chat_id=ChatFactory(department=sales).pk, agent=stale_copy)
+        services.chat_accept(actor=stale_copy, chat_id=ChatFactory(department=sales).pk)
     assert error.value.code == "not_allowed"
 
 
@@ -110,9 +111,9 @@ def test_ending_a_chat_offers_waiting_chats_to_the_agent_who_has_room_again(
 ):
     busy = AgentFactory(departments=[sales], max_concurrent_chats=1)
     current = ChatFactory(department=sales)
-    services.chat_accept(chat_id=current.pk, agent=busy)
+    services.chat_accept(actor=busy, chat_id=current.pk)
     waiting = ChatFactory(department=sales)
     with django_capture_on_commit_callbacks(execute=True):
-        services.chat_end(chat_id=current.pk, agent=busy)
+        services.chat_end(actor=busy, chat_id=current.pk)
     offers = [f for f in frames_to(published, agent_group(busy.pk)) if f["type"] == "chat.offered"]
     assert [f["chat_id"] for f in offers] == [waiting.pk]

@@ -6,21 +6,23 @@ from django.utils import timezone
 
 from chat import services
 from chat.models import Chat
-from helpdesk.errors import DomainError
-from helpdesk.events import chat_group
-from tests.conftest import frames_to, race
+from helpdesk.actors import ChatVisitor
+from helpdesk.platform.errors import DomainError
+from helpdesk.platform.events import chat_group
 from tests.factories import ChatFactory, accepted_chat
+from tests.support.concurrency import race
+from tests.support.events import frames_to
 from tickets.models import Ticket
 
 
 @pytest.mark.django_db
 def test_end_now_writes_one_transcript_ticket(agent, published, django_capture_on_commit_callbacks):
     chat = accepted_chat(agent=agent, question="Refund for order 7?")
-    services.message_post(chat_id=chat.pk, body="Hi", sender_kind="visitor", sender_name=chat.visitor.name)
-    services.message_post(chat_id=chat.pk, body="Sure", sender_kind="agent", sender_name="Alice", agent=agent)
+    services.message_post(actor=ChatVisitor(chat_id=chat.pk, name=chat.visitor.name), chat_id=chat.pk, body="Hi")
+    services.message_post(actor=agent, chat_id=chat.pk, body="Sure")
     with django_capture_on_commit_callbacks(execute=True):
-        services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=0)
-        services.chat_end(chat_id=chat.pk, agent=agent)  # a second end changes nothing
+        services.chat_schedule_end(actor=agent, chat_id=chat.pk, delay_seconds=0)
+        services.chat_end(actor=agent, chat_id=chat.pk)  # a second end changes nothing
     chat.refresh_from_db()
     assert chat.status == Chat.Status.ENDED and chat.ended_at
     ticket = Ticket.objects.get()
@@ -43,12 +45,12 @@ def test_end_now_writes_one_transcript_ticket(agent, published, django_capture_o
 def test_schedule_end_stores_the_moment_and_cancel_clears_it(agent, published, django_capture_on_commit_callbacks):
     chat = accepted_chat(agent=agent)
     with django_capture_on_commit_callbacks(execute=True):
-        services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=30)
+        services.chat_schedule_end(actor=agent, chat_id=chat.pk, delay_seconds=30)
     chat.refresh_from_db()
     assert chat.status == Chat.Status.ENDING
     assert timedelta(seconds=29) < chat.ends_at - timezone.now() <= timedelta(seconds=30)
     with django_capture_on_commit_callbacks(execute=True):
-        services.chat_cancel_end(chat_id=chat.pk, agent=agent)
+        services.chat_cancel_end(actor=agent, chat_id=chat.pk)
     chat.refresh_from_db()
     assert chat.status == Chat.Status.ACTIVE and chat.ends_at is None
     assert [f["type"] for f in frames_to(published, chat_group(chat.pk))] == ["chat.ending", "chat.end_cancelled"]
@@ -63,7 +65,7 @@ def test_schedule_end_stores_the_moment_and_cancel_clears_it(agent, published, d
 def test_delay_out_of_range_is_refused(agent, delay):
     chat = accepted_chat(agent=agent)
     with pytest.raises(DomainError) as error:
-        services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=delay)
+        services.chat_schedule_end(actor=agent, chat_id=chat.pk, delay_seconds=delay)
     assert error.value.code == "invalid"
     chat.refresh_from_db()
     assert chat.status == Chat.Status.ACTIVE
@@ -72,7 +74,7 @@ def test_delay_out_of_range_is_refused(agent, delay):
 @pytest.mark.django_db
 def test_due_end_runs_once_and_not_before_its_time(agent):
     chat = accepted_chat(agent=agent)
-    services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=60)
+    services.chat_schedule_end(actor=agent, chat_id=chat.pk, delay_seconds=60)
     assert services.chat_end_when_due(chat_id=chat.pk) is None  # not due yet
     Chat.objects.filter(pk=chat.pk).update(ends_at=timezone.now() - timedelta(seconds=1))
     assert services.chat_end_when_due(chat_id=chat.pk).status == Chat.Status.ENDED
@@ -84,9 +86,9 @@ def test_due_end_runs_once_and_not_before_its_time(agent):
 def test_only_participants_end_and_cancel(agent, other_agent):
     chat = accepted_chat(agent=agent)
     for action in (
-        lambda: services.chat_schedule_end(chat_id=chat.pk, agent=other_agent, delay_seconds=0),
-        lambda: services.chat_schedule_end(chat_id=chat.pk, agent=other_agent, delay_seconds=5),
-        lambda: services.chat_cancel_end(chat_id=chat.pk, agent=other_agent),
+        lambda: services.chat_schedule_end(actor=other_agent, chat_id=chat.pk, delay_seconds=0),
+        lambda: services.chat_schedule_end(actor=other_agent, chat_id=chat.pk, delay_seconds=5),
+        lambda: services.chat_cancel_end(actor=other_agent, chat_id=chat.pk),
     ):
         with pytest.raises(DomainError) as error:
             action()
@@ -99,11 +101,11 @@ def test_only_participants_end_and_cancel(agent, other_agent):
 def test_cancel_without_scheduled_end_and_end_of_ended_chat(agent):
     chat = accepted_chat(agent=agent)
     with pytest.raises(DomainError) as error:
-        services.chat_cancel_end(chat_id=chat.pk, agent=agent)
+        services.chat_cancel_end(actor=agent, chat_id=chat.pk)
     assert error.value.code == "not_ending"
-    services.chat_end(chat_id=chat.pk, agent=agent)
+    services.chat_end(actor=agent, chat_id=chat.pk)
     with pytest.raises(DomainError) as error:
-        services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=5)
+        services.chat_schedule_end(actor=agent, chat_id=chat.pk, delay_seconds=5)
     assert error.value.code == "chat_closed"
 
 
@@ -112,7 +114,7 @@ def test_missed_deadline_turns_waiting_chat_into_missed_chats_ticket(
     sales, agent, published, django_capture_on_commit_callbacks
 ):
     chat = ChatFactory(department=sales, question="Do you ship to Norway?")
-    services.message_post(chat_id=chat.pk, body="Hello?", sender_kind="visitor", sender_name=chat.visitor.name)
+    services.message_post(actor=ChatVisitor(chat_id=chat.pk, name=chat.visitor.name), chat_id=chat.pk, body="Hello?")
     assert services.chat_mark_missed_when_due(chat_id=chat.pk) is None  # deadline not reached
     Chat.objects.filter(pk=chat.pk).update(missed_deadline=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
@@ -132,7 +134,7 @@ def test_missed_deadline_turns_waiting_chat_into_missed_chats_ticket(
 @pytest.mark.django_db
 def test_visitor_leaving_before_accept_is_a_missed_chat(sales):
     chat = ChatFactory(department=sales)
-    services.chat_visitor_leave(chat=chat)
+    services.chat_end(actor=ChatVisitor.of(chat), chat_id=chat.pk)
     chat.refresh_from_db()
     assert chat.status == Chat.Status.MISSED
     assert Ticket.objects.get().kind == Ticket.Kind.MISSED_CHAT
@@ -150,7 +152,7 @@ def test_accepted_chat_is_never_marked_missed(agent):
 def test_ends_racing_each_other_and_the_due_task_write_one_ticket(agent):
     chat = accepted_chat(agent=agent, status=Chat.Status.ENDING, ends_at=timezone.now() - timedelta(seconds=1))
     outcomes = race(
-        *[partial(services.chat_end, chat_id=chat.pk, agent=agent)] * 3,
+        *[partial(services.chat_end, chat_id=chat.pk, actor=agent)] * 3,
         *[partial(services.chat_end_when_due, chat_id=chat.pk)] * 3,
     )
     assert outcomes == ["ok"] * 6

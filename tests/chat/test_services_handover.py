@@ -4,13 +4,14 @@ from functools import partial
 import pytest
 from django.utils import timezone
 
-from chat import services, services_handover
+from chat import services
 from chat.models import ChatParticipant, Invitation, Message, Transfer
-from helpdesk.errors import DomainError
-from helpdesk.events import agent_group, chat_group
 from helpdesk.models import Agent
-from tests.conftest import frames_to, race
+from helpdesk.platform.errors import DomainError
+from helpdesk.platform.events import agent_group, chat_group
 from tests.factories import AgentFactory, accepted_chat
+from tests.support.concurrency import race
+from tests.support.events import frames_to
 from tickets.models import Ticket
 
 
@@ -25,7 +26,7 @@ def chat(agent, sales):
 
 
 def request_transfer(chat, agent, to, **kwargs):
-    return services_handover.transfer_request(chat_id=chat.pk, agent=agent, to_agent_id=to.pk, **kwargs)
+    return services.transfer_request(chat_id=chat.pk, actor=agent, to_agent_id=to.pk, **kwargs)
 
 
 @pytest.mark.django_db
@@ -39,7 +40,7 @@ def test_accepted_transfer_changes_owner_records_it_and_tells_everyone(
     assert requested["type"] == "transfer.requested" and requested["note"] == "VIP customer"
     assert requested["from"] == {"id": agent.pk, "name": "Alice"} and requested["visitor"]["name"] == chat.visitor.name
     with django_capture_on_commit_callbacks(execute=True):
-        services_handover.transfer_accept(transfer_id=transfer.pk, agent=bob)
+        services.transfer_accept(actor=bob, transfer_id=transfer.pk)
     chat.refresh_from_db()
     assert chat.owner == bob and chat.department == support
     assert ChatParticipant.objects.get(chat=chat, agent=agent).left_at is not None
@@ -51,8 +52,8 @@ def test_accepted_transfer_changes_owner_records_it_and_tells_everyone(
     assert (agent_group(bob.pk), "chat.joined") in events and (agent_group(agent.pk), "chat.left") in events
     # The previous owner can no longer write; the new one can, and ends it.
     with pytest.raises(DomainError):
-        services.message_post(chat_id=chat.pk, body="hi", sender_kind="agent", sender_name="Alice", agent=agent)
-    services.chat_end(chat_id=chat.pk, agent=bob)
+        services.message_post(actor=agent, chat_id=chat.pk, body="hi")
+    services.chat_end(actor=bob, chat_id=chat.pk)
     ticket = Ticket.objects.get(source_chat=chat)
     assert set(ticket.agents.all()) == {agent, bob}
     assert "Transferred from Alice to Bob" in [e.body for e in ticket.thread.all()]
@@ -85,16 +86,16 @@ def test_decline_withdraw_and_expiry_keep_the_chat_with_its_owner(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         declined = request_transfer(chat, agent, bob)
-        services_handover.transfer_decline(transfer_id=declined.pk, agent=bob)
+        services.transfer_decline(actor=bob, transfer_id=declined.pk)
         withdrawn = request_transfer(chat, agent, bob)
         with pytest.raises(DomainError):
-            services_handover.transfer_withdraw(transfer_id=withdrawn.pk, agent=bob)  # not bob's to withdraw
-        services_handover.transfer_withdraw(transfer_id=withdrawn.pk, agent=agent)
+            services.transfer_withdraw(actor=bob, transfer_id=withdrawn.pk)  # not bob's to withdraw
+        services.transfer_withdraw(actor=agent, transfer_id=withdrawn.pk)
         expired = request_transfer(chat, agent, bob)
-        assert services_handover.transfer_expire_when_due(transfer_id=expired.pk) is None  # not due yet
+        assert services.transfer_expire_when_due(transfer_id=expired.pk) is None  # not due yet
         Transfer.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
-        services_handover.transfer_expire_when_due(transfer_id=expired.pk)
-        services_handover.transfer_expire_when_due(transfer_id=expired.pk)
+        services.transfer_expire_when_due(transfer_id=expired.pk)
+        services.transfer_expire_when_due(transfer_id=expired.pk)
     statuses = list(Transfer.objects.order_by("pk").values_list("status", flat=True))
     assert statuses == ["declined", "withdrawn", "expired"]
     told = [f["type"] for f in frames_to(published, agent_group(agent.pk)) if f["type"].startswith("transfer.")]
@@ -102,18 +103,18 @@ def test_decline_withdraw_and_expiry_keep_the_chat_with_its_owner(
     chat.refresh_from_db()
     assert chat.owner == agent
     with pytest.raises(DomainError) as error:
-        services_handover.transfer_accept(transfer_id=expired.pk, agent=bob)
+        services.transfer_accept(actor=bob, transfer_id=expired.pk)
     assert error.value.code == "transfer_closed"
 
 
 @pytest.mark.django_db
 def test_transfer_to_agent_who_went_offline_or_of_an_ended_chat_is_refused(chat, agent, bob):
     transfer = request_transfer(chat, agent, bob)
-    services.chat_end(chat_id=chat.pk, agent=agent)
+    services.chat_end(actor=agent, chat_id=chat.pk)
     transfer.refresh_from_db()
     assert transfer.status == "expired"  # lapsed with the chat
     with pytest.raises(DomainError) as error:
-        services_handover.transfer_accept(transfer_id=transfer.pk, agent=bob)
+        services.transfer_accept(actor=bob, transfer_id=transfer.pk)
     assert error.value.code == "transfer_closed"
     with pytest.raises(DomainError) as error:
         request_transfer(chat, agent, bob)
@@ -125,8 +126,8 @@ def test_accept_racing_withdraw_has_one_outcome(chat, agent, bob):
     for _ in range(5):
         transfer = request_transfer(chat, agent, bob)
         outcomes = race(
-            partial(services_handover.transfer_accept, transfer_id=transfer.pk, agent=bob),
-            partial(services_handover.transfer_withdraw, transfer_id=transfer.pk, agent=agent),
+            partial(services.transfer_accept, transfer_id=transfer.pk, actor=bob),
+            partial(services.transfer_withdraw, transfer_id=transfer.pk, actor=agent),
         )
         assert sorted(outcomes) == ["ok", "transfer_closed"]
         transfer.refresh_from_db()
@@ -134,7 +135,7 @@ def test_accept_racing_withdraw_has_one_outcome(chat, agent, bob):
         assert (transfer.status == "accepted") == (chat.owner_id == bob.pk)
         if chat.owner_id == bob.pk:  # hand it back for the next round
             back = request_transfer(chat, bob, agent)
-            services_handover.transfer_accept(transfer_id=back.pk, agent=agent)
+            services.transfer_accept(actor=agent, transfer_id=back.pk)
 
 
 @pytest.mark.django_db
@@ -143,34 +144,32 @@ def test_invited_agent_joins_posts_and_leaves_while_the_owner_stays(
 ):
     carol = AgentFactory(display_name="Carol", departments=[sales])
     with django_capture_on_commit_callbacks(execute=True):
-        invitations = services_handover.invitations_create(
-            chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk, carol.pk], note="Help?"
+        invitations = services.invitations_create(
+            actor=agent, chat_id=chat.pk, invitee_ids=[bob.pk, carol.pk], note="Help?"
         )
     assert [f["type"] for f in frames_to(published, agent_group(bob.pk))] == ["invitation.requested"]
     with django_capture_on_commit_callbacks(execute=True):
-        services_handover.invitation_accept(invitation_id=invitations[0].pk, agent=bob)
-        services_handover.invitation_decline(invitation_id=invitations[1].pk, agent=carol)
+        services.invitation_accept(actor=bob, invitation_id=invitations[0].pk)
+        services.invitation_decline(actor=carol, invitation_id=invitations[1].pk)
     inviter_heard = [f["type"] for f in frames_to(published, agent_group(agent.pk))]
     assert "invitation.accepted" in inviter_heard and "invitation.declined" in inviter_heard
     assert {"type": "participant.joined", "chat_id": chat.pk, "agent": {"id": bob.pk, "name": "Bob"}} in frames_to(
         published, chat_group(chat.pk)
     )
-    message, _ = services.message_post(
-        chat_id=chat.pk, body="Bob here", sender_kind="agent", sender_name="Bob", agent=bob
-    )
+    message, _ = services.message_post(actor=bob, chat_id=chat.pk, body="Bob here")
     assert message.sender_name == "Bob"
     chat.refresh_from_db()
     assert chat.owner == agent
     with pytest.raises(DomainError):
-        services.chat_end(chat_id=chat.pk, agent=bob)  # only the owner ends it
+        services.chat_end(actor=bob, chat_id=chat.pk)  # only the owner ends it
     with pytest.raises(DomainError):
-        services_handover.chat_leave(chat_id=chat.pk, agent=agent)  # the owner cannot leave
+        services.chat_leave(actor=agent, chat_id=chat.pk)  # the owner cannot leave
     with django_capture_on_commit_callbacks(execute=True):
-        services_handover.chat_leave(chat_id=chat.pk, agent=bob)
+        services.chat_leave(actor=bob, chat_id=chat.pk)
     assert frames_to(published, chat_group(chat.pk))[-1]["type"] == "participant.left"
     with pytest.raises(DomainError):
-        services.message_post(chat_id=chat.pk, body="again", sender_kind="agent", sender_name="Bob", agent=bob)
-    services.chat_end(chat_id=chat.pk, agent=agent)
+        services.message_post(actor=bob, chat_id=chat.pk, body="again")
+    services.chat_end(actor=agent, chat_id=chat.pk)
     thread = [e.body for e in Ticket.objects.get(source_chat=chat).thread.all()]
     assert "Bob joined the chat (invited by Alice)" in thread and "Bob left the chat" in thread
     assert set(Ticket.objects.get(source_chat=chat).agents.all()) == {agent, bob}
@@ -186,31 +185,31 @@ def test_invitation_rules_and_expiry(chat, agent, bob, sales, published, django_
         ([999999], "invalid"),
     ):
         with pytest.raises(DomainError) as error:
-            services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=ids)
+            services.invitations_create(actor=agent, chat_id=chat.pk, invitee_ids=ids)
         assert error.value.code == code
     with pytest.raises(DomainError) as error:  # all or nothing
-        services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk, offline.pk])
+        services.invitations_create(actor=agent, chat_id=chat.pk, invitee_ids=[bob.pk, offline.pk])
     assert not Invitation.objects.exists()
-    invitation = services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk])[0]
+    invitation = services.invitations_create(actor=agent, chat_id=chat.pk, invitee_ids=[bob.pk])[0]
     with pytest.raises(DomainError) as error:
-        services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk])
+        services.invitations_create(actor=agent, chat_id=chat.pk, invitee_ids=[bob.pk])
     assert error.value.code == "invitation_pending"
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
-        services_handover.invitation_expire_when_due(invitation_id=invitation.pk)
+        services.invitation_expire_when_due(invitation_id=invitation.pk)
     assert "invitation.expired" in [f["type"] for f in frames_to(published, agent_group(agent.pk))]
     with pytest.raises(DomainError) as error:
-        services_handover.invitation_accept(invitation_id=invitation.pk, agent=bob)
+        services.invitation_accept(actor=bob, invitation_id=invitation.pk)
     assert error.value.code == "invitation_closed"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_invitation_accept_racing_the_end(chat, agent, bob):
     for _ in range(4):
-        invitation = services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[bob.pk])[0]
+        invitation = services.invitations_create(actor=agent, chat_id=chat.pk, invitee_ids=[bob.pk])[0]
         accept, end = race(
-            partial(services_handover.invitation_accept, invitation_id=invitation.pk, agent=bob),
-            partial(services.chat_end, chat_id=chat.pk, agent=agent),
+            partial(services.invitation_accept, invitation_id=invitation.pk, actor=bob),
+            partial(services.chat_end, chat_id=chat.pk, actor=agent),
         )
         assert end == "ok"
         invitation.refresh_from_db()
@@ -229,12 +228,12 @@ def test_visitor_never_sees_the_note_and_late_answers_are_refused(
     late = request_transfer(chat, agent, bob, note="between us")
     Transfer.objects.filter(pk=late.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(DomainError) as error:
-        services_handover.transfer_accept(transfer_id=late.pk, agent=bob)
+        services.transfer_accept(actor=bob, transfer_id=late.pk)
     assert error.value.code == "transfer_closed"
-    services_handover.transfer_expire_when_due(transfer_id=late.pk)
+    services.transfer_expire_when_due(transfer_id=late.pk)
     transfer = request_transfer(chat, agent, bob, note="between us")
     with django_capture_on_commit_callbacks(execute=True):
-        services_handover.transfer_accept(transfer_id=transfer.pk, agent=bob)
+        services.transfer_accept(actor=bob, transfer_id=transfer.pk)
     to_chat = [f for f in frames_to(published, chat_group(chat.pk)) if f["type"] == "transfer.accepted"]
     assert to_chat and all("note" not in f for f in to_chat)
     to_bob = [f for f in frames_to(published, agent_group(bob.pk)) if f["type"] == "transfer.accepted"]

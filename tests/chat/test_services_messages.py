@@ -5,27 +5,21 @@ from django.db import connection
 
 from chat import services
 from chat.models import Chat, Message
-from helpdesk.errors import DomainError
-from helpdesk.events import chat_group
-from tests.conftest import frames_to
+from helpdesk.actors import ChatVisitor
+from helpdesk.platform.errors import DomainError
+from helpdesk.platform.events import chat_group
 from tests.factories import AgentFactory, ChatFactory, accepted_chat, message_count
+from tests.support.events import frames_to
 
 
 def visitor_post(chat, body, client_id=None):
     return services.message_post(
-        chat_id=chat.pk, body=body, client_id=client_id, sender_kind="visitor", sender_name=chat.visitor.name
+        actor=ChatVisitor(chat_id=chat.pk, name=chat.visitor.name), chat_id=chat.pk, body=body, client_id=client_id
     )
 
 
 def agent_post(chat, agent, body, client_id=None):
-    return services.message_post(
-        chat_id=chat.pk,
-        body=body,
-        client_id=client_id,
-        sender_kind="agent",
-        sender_name=agent.display_name,
-        agent=agent,
-    )
+    return services.message_post(actor=agent, chat_id=chat.pk, body=body, client_id=client_id)
 
 
 @pytest.mark.django_db
@@ -147,7 +141,7 @@ def test_someone_elses_client_id_is_a_conflict(agent):
 def test_resend_after_the_chat_closed_returns_the_stored_message(agent):
     chat = accepted_chat(agent=agent)
     original, _ = visitor_post(chat, "last words", client_id="bye")
-    services.chat_end(chat_id=chat.pk, agent=agent)
+    services.chat_end(actor=agent, chat_id=chat.pk)
     again, created = visitor_post(chat, "last words", client_id="bye")
     assert (again.pk, created) == (original.pk, False)
 

@@ -6,10 +6,11 @@ from django.utils import timezone
 from chat import services
 from chat.models import Chat, Visitor
 from chat.visitor_info import VisitorFacts
-from helpdesk.events import agent_group
 from helpdesk.models import Agent
-from tests.conftest import frames_to
+from helpdesk.platform.errors import DomainError
+from helpdesk.platform.events import agent_group
 from tests.factories import AgentFactory
+from tests.support.events import frames_to
 
 FACTS = VisitorFacts("8.8.8.8", "Mozilla/5.0", "Chrome 120", "Windows 10", "United States")
 
@@ -102,10 +103,10 @@ def test_visitor_token_opens_only_its_own_chat(sales):
     chat, token = start(sales)
     other, other_token = start(sales, email="other@example.org")
     assert services.chat_for_visitor(chat_id=chat.pk, token=token) == chat
-    with pytest.raises(services.DomainError) as wrong:
+    with pytest.raises(DomainError) as wrong:
         services.chat_for_visitor(chat_id=chat.pk, token=other_token)
     assert wrong.value.code == "not_allowed"
-    with pytest.raises(services.DomainError) as unknown:
+    with pytest.raises(DomainError) as unknown:
         services.chat_for_visitor(chat_id=chat.pk, token="nonsense")
     assert unknown.value.code == "invalid_token"
     assert timezone.now() >= chat.started_at

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from chat import services
 from chat.models import Chat
 from chat.visitor_info import VisitorFacts
-from tests.conftest import race
+from tests.support.concurrency import race
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 from chat import services
 from chat.models import Chat
 from chat.visitor_info import VisitorFacts
-from tests.conftest import celery_worker_process, wait_until
 from tests.factories import ChatFactory, accepted_chat
+from tests.support.processes import celery_worker_process, wait_until
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,23 +22,23 @@ def status_of(chat) -> str:
 
 def test_end_after_three_seconds_fires_on_time_and_writes_one_ticket(celery_worker, agent):
     chat = accepted_chat(agent=agent)
-    services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=3)
+    services.chat_schedule_end(actor=agent, chat_id=chat.pk, delay_seconds=3)
     # Requested twice: two countdown tasks are pending, the later moment counts.
-    ends_at = services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=3).ends_at
+    ends_at = services.chat_schedule_end(actor=agent, chat_id=chat.pk, delay_seconds=3).ends_at
     wait_until(lambda: status_of(chat) == Chat.Status.ENDED, timeout=10)
     chat.refresh_from_db()
     lateness = (chat.ended_at - ends_at).total_seconds()
     assert 0 <= lateness < 0.5, lateness
-    services.chat_end(chat_id=chat.pk, agent=agent)  # and a manual end afterwards
+    services.chat_end(actor=agent, chat_id=chat.pk)  # and a manual end afterwards
     assert Ticket.objects.filter(source_chat=chat, kind=Ticket.Kind.CHAT_TRANSCRIPT).count() == 1
 
 
 def test_cancelled_end_keeps_the_chat_active(celery_worker, agent):
     chat = accepted_chat(agent=agent)
     control = accepted_chat(agent=agent)  # scheduled alike and not cancelled: proves the worker ran
-    services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=1)
-    services.chat_schedule_end(chat_id=control.pk, agent=agent, delay_seconds=1)
-    services.chat_cancel_end(chat_id=chat.pk, agent=agent)
+    services.chat_schedule_end(actor=agent, chat_id=chat.pk, delay_seconds=1)
+    services.chat_schedule_end(actor=agent, chat_id=control.pk, delay_seconds=1)
+    services.chat_cancel_end(actor=agent, chat_id=chat.pk)
     wait_until(lambda: status_of(control) == Chat.Status.ENDED, timeout=5)
     # One more sweep interval for the sweep to have had its chance too.
     deadline = timezone.now() + timedelta(seconds=1.5)
@@ -79,7 +79,7 @@ def test_worker_killed_with_sigkill_still_ends_every_chat(agent, tmp_path):
     worker = celery_worker_process(tmp_path).start()
     chats = [accepted_chat(agent=agent) for _ in range(5)]
     for chat in chats:
-        services.chat_schedule_end(chat_id=chat.pk, agent=agent, delay_seconds=2)
+        services.chat_schedule_end(actor=agent, chat_id=chat.pk, delay_seconds=2)
     # The worker holds the countdowns reserved when it dies.
     wait_until(lambda: sum("chat_end_when_due" in line and "received" in line for line in worker.lines) >= 5)
     worker.stop(signal.SIGKILL)
@@ -92,7 +92,6 @@ def test_worker_killed_with_sigkill_still_ends_every_chat(agent, tmp_path):
 
 
 def test_unanswered_transfer_and_invitation_lapse_in_the_worker(celery_worker, agent, sales, settings):
-    from chat import services_handover
     from chat.models import Invitation, Transfer
     from tests.factories import AgentFactory
 
@@ -100,8 +99,8 @@ def test_unanswered_transfer_and_invitation_lapse_in_the_worker(celery_worker, a
     bob = AgentFactory(departments=[sales])
     carol = AgentFactory(departments=[sales])
     chat = accepted_chat(agent=agent)
-    transfer = services_handover.transfer_request(chat_id=chat.pk, agent=agent, to_agent_id=bob.pk)
-    invitation = services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[carol.pk])[0]
+    transfer = services.transfer_request(actor=agent, chat_id=chat.pk, to_agent_id=bob.pk)
+    invitation = services.invitations_create(actor=agent, chat_id=chat.pk, invitee_ids=[carol.pk])[0]
     wait_until(
         lambda: (
             Transfer.objects.get(pk=transfer.pk).status == "expired"

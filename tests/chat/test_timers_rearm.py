@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chat import services_handover, services_timers, tasks
+from chat import services
 from chat.models import Chat
+from helpdesk.celery import app as celery_app
 from tests.factories import AgentFactory, ChatFactory, accepted_chat
 
 
@@ -16,15 +17,9 @@ from tests.factories import AgentFactory, ChatFactory, accepted_chat
 def scheduled(monkeypatch):
     """Every countdown sent, as (task name, args, eta)."""
     sent = []
-    for task in (
-        tasks.chat_end_when_due,
-        tasks.chat_miss_when_due,
-        tasks.transfer_expire_when_due,
-        tasks.invitation_expire_when_due,
-    ):
-        monkeypatch.setattr(
-            task, "apply_async", lambda args, eta, name=task.name: sent.append((name.rsplit(".", 1)[1], args, eta))
-        )
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, args, eta: sent.append((name.rsplit(".", 1)[1], args, eta))
+    )
     return sent
 
 
@@ -40,28 +35,30 @@ def test_rearm_schedules_every_pending_deadline_and_nothing_settled(
     accepted_chat(agent=agent)  # active, nothing due
     bob, carol = AgentFactory(departments=[sales]), AgentFactory(departments=[sales])
     with django_capture_on_commit_callbacks(execute=True):
-        transfer = services_handover.transfer_request(
-            chat_id=accepted_chat(agent=agent).pk, agent=agent, to_agent_id=bob.pk
-        )
-        invitation = services_handover.invitations_create(
-            chat_id=accepted_chat(agent=agent).pk, agent=agent, invitee_ids=[carol.pk]
+        transfer = services.transfer_request(actor=agent, chat_id=accepted_chat(agent=agent).pk, to_agent_id=bob.pk)
+        invitation = services.invitations_create(
+            actor=agent, chat_id=accepted_chat(agent=agent).pk, invitee_ids=[carol.pk]
         )[0]
-        answered = services_handover.invitations_create(
-            chat_id=accepted_chat(agent=agent).pk, agent=agent, invitee_ids=[bob.pk]
+        answered = services.invitations_create(
+            actor=agent, chat_id=accepted_chat(agent=agent).pk, invitee_ids=[bob.pk]
         )[0]
-    services_handover.invitation_decline(invitation_id=answered.pk, agent=bob)
+    services.invitation_decline(actor=bob, invitation_id=answered.pk)
     scheduled.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services_timers.timers_rearm() == 5
+        assert services.timers_rearm() == 5
 
     assert sorted(scheduled, key=repr) == sorted(
         [
             ("chat_end_when_due", (ending.pk, ending.ends_at.isoformat()), ending.ends_at),
-            ("chat_miss_when_due", (waiting.pk,), waiting.missed_deadline),
-            ("chat_miss_when_due", (overdue.pk,), overdue.missed_deadline),  # runs at once
-            ("transfer_expire_when_due", (transfer.pk,), transfer.expires_at),
-            ("invitation_expire_when_due", (invitation.pk,), invitation.expires_at),
+            ("chat_miss_when_due", (waiting.pk, waiting.missed_deadline.isoformat()), waiting.missed_deadline),
+            (
+                "chat_miss_when_due",
+                (overdue.pk, overdue.missed_deadline.isoformat()),
+                overdue.missed_deadline,
+            ),  # runs at once
+            ("transfer_expire_when_due", (transfer.pk, transfer.expires_at.isoformat()), transfer.expires_at),
+            ("invitation_expire_when_due", (invitation.pk, invitation.expires_at.isoformat()), invitation.expires_at),
         ],
         key=repr,
     )

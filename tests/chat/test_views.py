@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 
 from chat import services
+from helpdesk.actors import ChatVisitor
 from tests.factories import ChatFactory, UserFactory, accepted_chat
 
 pytestmark = pytest.mark.django_db
@@ -53,11 +54,13 @@ def test_demo_page_embeds_the_widget(db):
 
 def test_ticket_page_shows_the_transcript_as_text(sales, support, agent):
     chat = accepted_chat(agent=agent, department=sales, question="Broken <b>link</b>")
-    services.message_post(chat_id=chat.pk, body="<script>alert(1)</script>", sender_kind="visitor", sender_name="V")
-    services.chat_end(chat_id=chat.pk, agent=agent)
+    services.message_post(
+        actor=ChatVisitor(chat_id=chat.pk, name="V"), chat_id=chat.pk, body="<script>alert(1)</script>"
+    )
+    services.chat_end(actor=agent, chat_id=chat.pk)
     html = signed_in(agent.user).get(f"/tickets/{chat.ticket.pk}/").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
     assert "Broken &lt;b&gt;link&lt;/b&gt;" in html
     other = ChatFactory(department=support)
-    services.chat_visitor_leave(chat=other)
+    services.chat_end(actor=ChatVisitor.of(other), chat_id=other.pk)
     assert signed_in(agent.user).get(f"/tickets/{other.ticket.pk}/").status_code == 404

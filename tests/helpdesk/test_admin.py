@@ -33,7 +33,7 @@ def test_end_active_chats_action_writes_transcripts(admin_client, agent):
 def test_bulk_close_records_history(admin_client, agent, sales):
     chats = [accepted_chat(agent=agent, department=sales) for _ in range(2)]
     for chat in chats:
-        services.chat_end(chat_id=chat.pk, agent=agent)
+        services.chat_end(actor=agent, chat_id=chat.pk)
     ids = list(Ticket.objects.values_list("pk", flat=True))
     admin_client.post("/admin/tickets/ticket/", {"action": "close_tickets", "_selected_action": ids})
     assert set(Ticket.objects.values_list("status", flat=True)) == {"closed"}
@@ -48,7 +48,7 @@ def test_manager_group_has_the_desks_permissions():
 
 def test_admin_pages_render(admin_client, agent, sales):
     chat = accepted_chat(agent=agent, department=sales)
-    services.chat_end(chat_id=chat.pk, agent=agent)
+    services.chat_end(actor=agent, chat_id=chat.pk)
     for url in (
         "/admin/chat/chat/",
         f"/admin/chat/chat/{chat.pk}/change/",

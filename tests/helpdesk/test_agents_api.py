@@ -3,8 +3,8 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from helpdesk.models import Agent
-from tests.conftest import api_client_for
 from tests.factories import AgentFactory
+from tests.support.api import api_client_for
 
 pytestmark = pytest.mark.django_db
 

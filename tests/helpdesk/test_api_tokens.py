@@ -12,7 +12,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from helpdesk import services
+from helpdesk.agents import services
 from helpdesk.asgi import application
 from helpdesk.models import ApiToken
 from tests.factories import UserFactory

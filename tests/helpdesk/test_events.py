@@ -11,13 +11,13 @@ from channels.db import DatabaseSyncToAsync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from helpdesk.events import ordered_publishing, publish_on_commit
+from helpdesk.platform.events import ordered_publishing, publish_on_commit
 
 GROUP = "events-order-test"
 
 
 def on_threads(pool):
-    """A server's database call (helpdesk/db_threads.py) on the given threads."""
+    """A server's database call (helpdesk/platform/db_threads.py) on the given threads."""
 
     def wrap(func):
         def call():

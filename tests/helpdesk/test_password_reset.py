@@ -11,8 +11,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from tests.conftest import BASE_DIR
 from tests.factories import UserFactory
+from tests.support.processes import BASE_DIR
 
 pytestmark = pytest.mark.django_db
 

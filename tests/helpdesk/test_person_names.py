@@ -1,4 +1,4 @@
-"""One rule for the names people are shown under (helpdesk/validators.py): a visitor's at chat
+"""One rule for the names people are shown under (helpdesk/platform/validators.py): a visitor's at chat
 start, an agent's display name in the admin and from create_agent. Names with nothing visible in
 them, with control or text-direction characters, or "System" (the sender of system messages)
 are refused with the code `invalid`."""
@@ -12,10 +12,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from chat.models import Chat
-from helpdesk.errors import DomainError
+from helpdesk.agents.services import agent_create
 from helpdesk.models import Agent
-from helpdesk.services import agent_create
-from helpdesk.validators import PERSON_NAME_PATTERN, validate_person_name
+from helpdesk.platform.errors import DomainError
+from helpdesk.platform.validators import PERSON_NAME_PATTERN, validate_person_name
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

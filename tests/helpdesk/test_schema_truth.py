@@ -5,8 +5,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from canned.models import CannedCategory
-from tests.conftest import api_client_for
 from tests.factories import AgentFactory, ChatFactory, accepted_chat
+from tests.support.api import api_client_for
 
 pytestmark = pytest.mark.django_db
 

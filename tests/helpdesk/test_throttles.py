@@ -3,8 +3,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from chat.models import Chat
-from tests.conftest import api_client_for
 from tests.factories import AgentFactory
+from tests.support.api import api_client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -175,7 +175,7 @@ def test_ticket_updates_are_events_too(receiver, agent, sales):
 
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_retries_until_the_receiver_accepts(receiver, tmp_path, agent):
-    from tests.conftest import celery_worker_process, wait_until
+    from tests.support.processes import celery_worker_process, wait_until
 
     hook = receiver(statuses=[500])
     webhooks.webhook_create(url=hook.url, events=["chat.accepted"], secret="s")

@@ -1,4 +1,4 @@
-"""The production shape (helpdesk/devstack.py `prod_processes`, `make prod-local`) on the test
+"""The production shape (tools/devstack.py `prod_processes`, `make prod-local`) on the test
 database, for tests that kill, restart and load its processes.
 
     async def test_something(prod_stack):           # or a sync test
@@ -35,11 +35,10 @@ import psycopg
 import pytest
 from django.db import connection
 
-from helpdesk.devstack import prod_environment, prod_processes
-from tests.conftest import BASE_DIR, ManagedProcess, _process_env, free_port
 from tests.factories import accepted_chat
-from tests.resilience.clients import AgentSide, VisitorSide
-from tests.resilience.conftest import PrivateRedis
+from tests.support.chat_clients import AgentSide, VisitorSide
+from tests.support.processes import BASE_DIR, ManagedProcess, PrivateRedis, free_port, process_env
+from tools.devstack import prod_environment, prod_processes
 
 # What the TLS-terminating proxy adds to every request and websocket handshake.
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
@@ -92,7 +91,7 @@ class ProdStack:
     def __init__(self, tmp_path: Path, **env):
         self.redis = PrivateRedis()
         self.redis_url = self.redis.url
-        self.env = prod_environment(_process_env(REDIS_URL=self.redis_url))
+        self.env = prod_environment(process_env(REDIS_URL=self.redis_url))
         self.env.update({key: str(value) for key, value in {**SHORT_TIMINGS, **env}.items()})
         with mock.patch.dict(os.environ, self.env, clear=True):
             self.settings = runpy.run_path(str(BASE_DIR / "helpdesk" / "settings.py"))

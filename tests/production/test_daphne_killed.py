@@ -5,17 +5,9 @@ import asyncio
 
 import pytest
 
-from tests.resilience.clients import as_rows, stored_conversation
+from tests.support.chat_clients import as_rows, exchange, stored_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def exchange(sender, body: str, client_id: str, *everyone) -> None:
-    """Send, and wait until every side shows it (so frames from two processes never cross)."""
-    seq = max(side.last_seq for side in everyone) + 1
-    await sender.send(body, client_id)
-    for side in everyone:
-        await side.wait_for_seq(seq)
 
 
 async def test_daphne_killed_mid_chat_the_other_serves_nothing_lost_or_doubled(prod_stack, chat, api_token):

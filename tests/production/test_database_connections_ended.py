@@ -3,7 +3,7 @@ restart or failover does): the very next requests and socket messages succeed, o
 
 psycopg's pool alone found its dead idle connections one at a time, pausing 1, 2, 4 s between
 them, so with a few of them idle a request waited out DATABASE_POOL_TIMEOUT and answered 503
-(helpdesk/postgresql/base.py)."""
+(helpdesk/platform/postgresql/base.py)."""
 
 import asyncio
 import time

@@ -10,10 +10,10 @@ import pytest
 from django.db import connection, transaction
 
 from chat.models import Chat
-from helpdesk.errors import UNAVAILABLE_DETAIL
-from tests.conftest import daphne_process, wait_until
+from helpdesk.platform.errors import UNAVAILABLE_DETAIL
 from tests.factories import accepted_chat
-from tests.resilience.clients import fetch
+from tests.support.chat_clients import fetch
+from tests.support.processes import daphne_process, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,10 +9,8 @@ import time
 import pytest
 
 from chat.models import Chat
-from tests.production.test_daphne_killed import exchange
-from tests.production.test_timed_work import received, state, wait_for
-from tests.resilience.clients import as_rows, stored_conversation
-from tests.resilience.test_redis_restart import typing_gets_through
+from tests.support.chat_clients import as_rows, chat_state, exchange, stored_conversation, typing_gets_through
+from tests.support.processes import received, wait_until_async
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +34,7 @@ async def test_redis_restarted_worker_stays_up_chat_resumes_and_the_end_runs_onc
     )  # fmt: skip
     assert (reply.status, reply.json()["status"]) == (200, "ending"), reply.text
     due = time.monotonic() + END_DELAY_SECONDS
-    await wait_for(lambda: received(prod_stack.worker, "chat_end_when_due"), 10, "the worker holding the end")
+    await wait_until_async(lambda: received(prod_stack.worker, "chat_end_when_due"), 10, "the worker holding the end")
 
     await asyncio.to_thread(prod_stack.kill, "redis")
     # Written while Redis is away: stored, and the sender is told it was not delivered.
@@ -60,11 +58,11 @@ async def test_redis_restarted_worker_stays_up_chat_resumes_and_the_end_runs_onc
     print(f"\nlive frames cross between the Daphnes {time.monotonic() - back:.1f}s after Redis is back")
     await exchange(alice, "Yes, here", "a-2", visitor, alice)
 
-    await wait_for(lambda: state(chat.pk)[0] == Chat.Status.ENDED, END_DELAY_SECONDS + 5, "the end")
+    await wait_until_async(lambda: chat_state(chat.pk)[0] == Chat.Status.ENDED, END_DELAY_SECONDS + 5, "the end")
     late = time.monotonic() - due
     # A few sweeps later, still one ticket, and the worker never died.
     await asyncio.sleep(3)
-    assert await asyncio.to_thread(state, chat.pk) == (Chat.Status.ENDED, [Ticket.Kind.CHAT_TRANSCRIPT])
+    assert await asyncio.to_thread(chat_state, chat.pk) == (Chat.Status.ENDED, [Ticket.Kind.CHAT_TRANSCRIPT])
     assert prod_stack.worker.process.poll() is None, "".join(prod_stack.worker.lines[-30:])
     assert not any("Unrecoverable error" in line for line in prod_stack.worker.lines)
     assert late < 2.5, f"the end ran {late:.1f}s after it was due"

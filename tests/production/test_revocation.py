@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.conftest import BASE_DIR, BIN_DIR
+from tests.support.processes import BASE_DIR, BIN_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DEACTIVATE = """
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from helpdesk import services
+from helpdesk.agents import services
 with transaction.atomic():
     get_user_model().objects.filter(pk={user_id}).update(is_active=False)
     services.agent_sockets_revoke(user_id={user_id})

@@ -7,37 +7,17 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
 
 from chat.models import Chat
 from tests.factories import accepted_chat
+from tests.support.chat_clients import chat_state
+from tests.support.processes import received, wait_until_async
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEADLINE_SECONDS = 4
 SWEEP_SECONDS = 1
-
-
-def received(worker, task: str) -> int:
-    return sum(f"chat.tasks.{task}" in line and "received" in line.lower() for line in worker.lines)
-
-
-def state(chat_id: int) -> tuple[str, list[str]]:
-    """The chat's status and its tickets' kinds. Run on a worker thread, whose connection is
-    given back after: one held keeps PostgreSQL from dropping the test database."""
-    try:
-        chat = Chat.objects.get(pk=chat_id)
-        return chat.status, list(Ticket.objects.filter(source_chat=chat).values_list("kind", flat=True))
-    finally:
-        connection.close()
-
-
-async def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await asyncio.to_thread(predicate):
-        assert time.monotonic() < deadline, f"{what} not within {timeout}s"
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture
@@ -61,7 +41,7 @@ async def test_beat_and_worker_killed_timed_work_runs_once(prod_stack_factory, e
     for visitor in visitors:
         await visitor.connect()
 
-    await wait_for(
+    await wait_until_async(
         lambda: received(stack.worker, "chat_end_when_due") and received(stack.worker, "chat_miss_when_due"),
         timeout=10,
         what="the worker holding both countdowns",
@@ -71,21 +51,21 @@ async def test_beat_and_worker_killed_timed_work_runs_once(prod_stack_factory, e
     await asyncio.to_thread(stack.start, "beat")
     # Past both deadlines with no worker: nothing happens.
     await asyncio.sleep(DEADLINE_SECONDS + 0.5)
-    assert await asyncio.to_thread(state, ending.pk) == (Chat.Status.ENDING, [])
-    assert await asyncio.to_thread(state, waiting.pk) == (Chat.Status.WAITING, [])
+    assert await asyncio.to_thread(chat_state, ending.pk) == (Chat.Status.ENDING, [])
+    assert await asyncio.to_thread(chat_state, waiting.pk) == (Chat.Status.WAITING, [])
 
     await asyncio.to_thread(stack.start, "worker")
     ready = time.monotonic()
 
     def both_done():
-        return state(ending.pk)[0] == Chat.Status.ENDED and state(waiting.pk)[0] == Chat.Status.MISSED
+        return chat_state(ending.pk)[0] == Chat.Status.ENDED and chat_state(waiting.pk)[0] == Chat.Status.MISSED
 
-    await wait_for(both_done, timeout=SWEEP_SECONDS + 5, what="the end and the missed chat")
+    await wait_until_async(both_done, timeout=SWEEP_SECONDS + 5, what="the end and the missed chat")
     took = time.monotonic() - ready
     # Then a few more sweeps, and the countdown tasks beat or the worker may still run: once.
     await asyncio.sleep(3 * SWEEP_SECONDS + 0.5)
-    assert await asyncio.to_thread(state, ending.pk) == (Chat.Status.ENDED, [Ticket.Kind.CHAT_TRANSCRIPT])
-    assert await asyncio.to_thread(state, waiting.pk) == (Chat.Status.MISSED, [Ticket.Kind.MISSED_CHAT])
+    assert await asyncio.to_thread(chat_state, ending.pk) == (Chat.Status.ENDED, [Ticket.Kind.CHAT_TRANSCRIPT])
+    assert await asyncio.to_thread(chat_state, waiting.pk) == (Chat.Status.MISSED, [Ticket.Kind.MISSED_CHAT])
     ended_frames = [f["type"] for f in visitors[0].other_frames if f["type"] in ("chat.ended", "chat.missed")]
     missed_frames = [f["type"] for f in visitors[1].other_frames if f["type"] in ("chat.ended", "chat.missed")]
     assert (ended_frames, missed_frames) == (["chat.ended"], ["chat.missed"])

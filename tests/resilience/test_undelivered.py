@@ -10,10 +10,10 @@ from channels.layers import get_channel_layer
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from chat.models import Chat, Message
-from tests.chat.test_consumers import agent_socket, receive_type, visitor_socket
-from tests.conftest import daphne_process
 from tests.factories import ChatFactory
-from tests.resilience.clients import VisitorSide, stored_conversation, wait_stored
+from tests.support.chat_clients import VisitorSide, stored_conversation, wait_stored
+from tests.support.processes import daphne_process
+from tests.support.sockets import agent_socket, receive_type, visitor_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

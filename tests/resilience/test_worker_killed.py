@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chat import services, services_handover
+from chat import services
 from chat.models import Chat, ChatParticipant, Invitation, Transfer
 from chat.visitor_info import VisitorFacts
-from tests.conftest import celery_worker_process, wait_until
 from tests.factories import AgentFactory, accepted_chat
+from tests.support.processes import celery_worker_process, wait_until
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,9 +41,9 @@ def test_worker_killed_with_missed_chats_and_handover_timeouts_pending(managed, 
         for n in range(3)
     ]  # fmt: skip
     transferred, invited, ending = (accepted_chat(agent=agent) for _ in range(3))
-    transfer = services_handover.transfer_request(chat_id=transferred.pk, agent=agent, to_agent_id=bob.pk)
-    invitation = services_handover.invitations_create(chat_id=invited.pk, agent=agent, invitee_ids=[carol.pk])[0]
-    services.chat_schedule_end(chat_id=ending.pk, agent=agent, delay_seconds=DEADLINE_SECONDS)
+    transfer = services.transfer_request(actor=agent, chat_id=transferred.pk, to_agent_id=bob.pk)
+    invitation = services.invitations_create(actor=agent, chat_id=invited.pk, invitee_ids=[carol.pk])[0]
+    services.chat_schedule_end(actor=agent, chat_id=ending.pk, delay_seconds=DEADLINE_SECONDS)
     # The worker holds every countdown reserved when it dies.
     wait_until(
         lambda: (

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from chat.models import Chat
-from tests.conftest import BIN_DIR, ManagedProcess, _process_env, daphne_process, wait_until
-from tests.resilience.clients import fetch
+from tests.support.chat_clients import fetch
+from tests.support.processes import BIN_DIR, ManagedProcess, daphne_process, logged, process_env, received, wait_until
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,20 +25,12 @@ def worker_process(redis, **env) -> ManagedProcess:
     """A worker without an embedded beat, so that no sweep can stand in for a lost countdown."""
     args = [CELERY, "-A", "helpdesk", "worker", "--loglevel", "INFO", "--concurrency", "2"]
     args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    return ManagedProcess(args, _process_env(REDIS_URL=redis.url, **env), ready_text=" ready.")
+    return ManagedProcess(args, process_env(REDIS_URL=redis.url, **env), ready_text=" ready.")
 
 
 def beat_process(redis, tmp_path, **env) -> ManagedProcess:
     args = [CELERY, "-A", "helpdesk", "beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule")]
-    return ManagedProcess(args, _process_env(REDIS_URL=redis.url, **env), ready_text="beat: Starting")
-
-
-def received(process, task: str, since: int = 0) -> int:
-    return sum(task in line and "received" in line for line in process.lines[since:])
-
-
-def logged(process, text: str, since: int = 0) -> bool:
-    return any(text in line for line in process.lines[since:])
+    return ManagedProcess(args, process_env(REDIS_URL=redis.url, **env), ready_text="beat: Starting")
 
 
 def assert_alive(process) -> None:

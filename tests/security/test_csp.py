@@ -48,7 +48,7 @@ def manager(sales):
 
 def test_every_page_has_the_policy(manager, sales):
     chat = accepted_chat(agent=manager, department=sales)
-    services.chat_end(chat_id=chat.pk, agent=manager)
+    services.chat_end(actor=manager, chat_id=chat.pk)
     canned = CannedMessageFactory(department=sales)
     agent_pages = [
         "/agent/",

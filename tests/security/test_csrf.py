@@ -4,7 +4,7 @@ browser tricked into posting from another site changes nothing."""
 import pytest
 from django.test import Client
 
-from tests.security.conftest import build_department
+from tests.support.department_world import build_department
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import secrets
 import subprocess
 import sys
 
-from tests.conftest import BASE_DIR
+from tests.support.processes import BASE_DIR
 
-# Settings that decide the transport; the test run itself sets ALLOW_PLAIN_HTTP (helpdesk/devstack.py).
+# Settings that decide the transport; the test run itself sets ALLOW_PLAIN_HTTP (tools/devstack.py).
 TRANSPORT_VARIABLES = {"DEBUG", "BEHIND_TLS_PROXY", "ALLOW_PLAIN_HTTP"}
 SECURITY_SETTINGS = (
     "from django.conf import settings as s;"

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chat.models import Chat, Message
-from tests.chat.test_consumers import agent_socket, visitor_socket
 from tests.factories import accepted_chat
+from tests.support.sockets import agent_socket, visitor_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

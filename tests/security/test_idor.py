@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
-from tests.chat.test_consumers import agent_socket, assert_closed_with, connect, receive_type, visitor_socket
-from tests.conftest import api_client_for
-from tests.security.conftest import build_department
+from tests.support.api import api_client_for
+from tests.support.department_world import build_department
+from tests.support.sockets import agent_socket, assert_closed_with, connect, receive_type, visitor_socket
 
 # (method, path, JSON body); ids are filled from the Support world.
 API_CASES = [

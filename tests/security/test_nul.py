@@ -7,8 +7,8 @@ from django.test import Client
 
 from canned.models import CannedMessage
 from chat.models import Transfer
-from tests.conftest import api_client_for
 from tests.factories import AgentFactory, accepted_chat
+from tests.support.api import api_client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from chat.models import Chat, Message
-from tests.chat.test_consumers import receive_type, visitor_socket
-from tests.conftest import api_client_for
 from tests.factories import ChatFactory, accepted_chat
+from tests.support.api import api_client_for
+from tests.support.sockets import receive_type, visitor_socket
 from tickets.models import Ticket
 
 

@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 
 from chat import services
 from chat.models import Chat
-from tests.chat.test_consumers import _facts, assert_closed_with, connect, receive_type
+from helpdesk.actors import SYSTEM
 from tests.factories import accepted_chat
+from tests.support.sockets import assert_closed_with, connect, receive_type, visitor_facts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +24,7 @@ def ended_chat(agent, settings):
     settings.VISITOR_TOKEN_TTL_AFTER_END_SECONDS = TTL
     chat = accepted_chat(agent=agent)
     token = chat.token
-    chat = services.chat_end(chat_id=chat.pk, agent=agent)
+    chat = services.chat_end(actor=agent, chat_id=chat.pk)
     chat.token = token
     return chat
 
@@ -55,9 +56,9 @@ async def test_a_missed_chat_token_expires_too(sales, settings):
 
     def missed_chat_closed_long_ago():
         chat, token = services.chat_start(
-            name="Vera", email="vera@example.org", question="Hi?", department=sales, facts=_facts()
+            name="Vera", email="vera@example.org", question="Hi?", department=sales, facts=visitor_facts()
         )
-        services.chat_end(chat_id=chat.pk)  # nobody accepted it: missed
+        services.chat_end(actor=SYSTEM, chat_id=chat.pk)  # nobody accepted it: missed
         closed_ago(chat, TTL + 1)
         chat.token = token
         return chat

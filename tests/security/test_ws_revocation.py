@@ -15,11 +15,12 @@ from django.test import Client
 
 from chat import selectors, services
 from chat.models import Chat, Message
+from helpdesk.agents.services import api_token_create
 from helpdesk.asgi import application
 from helpdesk.models import ApiToken
-from helpdesk.services import api_token_create
-from tests.chat.test_consumers import HOST, ORIGIN, agent_socket, receive_type
+from helpdesk.platform.errors import DomainError
 from tests.factories import ChatFactory, UserFactory, accepted_chat
+from tests.support.sockets import HOST, ORIGIN, agent_socket, receive_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -176,24 +177,23 @@ async def test_frames_of_a_deactivated_agent_are_refused(sales, agent):
 
 
 def test_handover_services_refuse_a_deactivated_agent(agent, other_agent):
-    from chat import services_handover
 
     chat = accepted_chat(agent=agent)
-    transfer = services_handover.transfer_request(chat_id=chat.pk, agent=agent, to_agent_id=other_agent.pk)
+    transfer = services.transfer_request(actor=agent, chat_id=chat.pk, to_agent_id=other_agent.pk)
     get_user_model().objects.filter(pk=other_agent.user_id).update(is_active=False)
     for attempt in (
-        lambda: services_handover.transfer_accept(transfer_id=transfer.pk, agent=other_agent),
-        lambda: services_handover.transfer_decline(transfer_id=transfer.pk, agent=other_agent),
+        lambda: services.transfer_accept(actor=other_agent, transfer_id=transfer.pk),
+        lambda: services.transfer_decline(actor=other_agent, transfer_id=transfer.pk),
     ):
-        with pytest.raises(services.DomainError) as refused:
+        with pytest.raises(DomainError) as refused:
             attempt()
         assert refused.value.code == "not_allowed"
     get_user_model().objects.filter(pk=agent.user_id).update(is_active=False)
     for attempt in (
-        lambda: services_handover.transfer_withdraw(transfer_id=transfer.pk, agent=agent),
-        lambda: services_handover.chat_leave(chat_id=chat.pk, agent=agent),
-        lambda: services_handover.invitations_create(chat_id=chat.pk, agent=agent, invitee_ids=[other_agent.pk]),
+        lambda: services.transfer_withdraw(actor=agent, transfer_id=transfer.pk),
+        lambda: services.chat_leave(actor=agent, chat_id=chat.pk),
+        lambda: services.invitations_create(actor=agent, chat_id=chat.pk, invitee_ids=[other_agent.pk]),
     ):
-        with pytest.raises(services.DomainError) as refused:
+        with pytest.raises(DomainError) as refused:
             attempt()
         assert refused.value.code == "not_allowed"

@@ -11,11 +11,11 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
-from chat import ws_sockets
+from chat.consumers import sockets as ws_sockets
 from chat.models import Chat
 from helpdesk.asgi import application
-from tests.chat.test_consumers import HOST, ORIGIN, agent_socket, assert_closed_with, receive_type
 from tests.factories import ChatFactory, accepted_chat
+from tests.support.sockets import HOST, ORIGIN, agent_socket, assert_closed_with, receive_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,10 +7,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
-from chat import ws_throttle
+from chat.consumers import throttle as ws_throttle
 from helpdesk.asgi import application
-from tests.chat.test_consumers import HOST, ORIGIN, agent_socket, count_messages, receive_type, visitor_socket
 from tests.factories import AgentFactory, ChatFactory, accepted_chat
+from tests.support.sockets import HOST, ORIGIN, agent_socket, count_messages, receive_type, visitor_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

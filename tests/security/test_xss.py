@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from tests.factories import UserFactory
-from tests.security.conftest import PAYLOADS, RAW_MARKERS
+from tests.support.payloads import PAYLOADS, RAW_MARKERS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from helpdesk import services
-from helpdesk.errors import DomainError
+from helpdesk.agents import services
+from helpdesk.platform.errors import DomainError
 from helpdesk.models import Department
 
 

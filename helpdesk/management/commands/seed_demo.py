@@ -5,7 +5,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from helpdesk import services
+from helpdesk.actors import SYSTEM
+from helpdesk.agents import services
 from helpdesk.models import Department
 
 DEPARTMENTS = [("Sales", "sales"), ("Support", "support")]
@@ -63,5 +64,5 @@ class Command(BaseCommand):
             ("Our plans are listed at https://example.com/pricing; upgrades are prorated.", "pricing", "Plans", sales),
         ]:
             canned.canned_message_create(
-                text=text, shortcut=shortcut, new_category_name=category, department=department, by=None
+                actor=SYSTEM, text=text, shortcut=shortcut, new_category_name=category, department=department
             )

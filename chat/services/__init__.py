@@ -1,0 +1,61 @@
+"""Every change of a chat's state, one module per capability, importing only downward:
+checks → messages → offers → participation → transfers, invitations → ending → starting, timers.
+
+Each function runs in one transaction, takes the acting principal (`helpdesk.actors`) keyword-
+only, checks what that actor may do, and publishes what changed only after it commits. Edges
+import this package; the modules inside it import each other, never the package."""
+
+from chat.services.checks import clean_id
+from chat.services.ending import (
+    chat_cancel_end,
+    chat_end,
+    chat_end_when_due,
+    chat_mark_missed_when_due,
+    chat_schedule_end,
+)
+from chat.services.invitations import (
+    invitation_accept,
+    invitation_decline,
+    invitation_expire_when_due,
+    invitations_create,
+)
+from chat.services.messages import CLIENT_ID_MAX_CHARS, message_post, system_message_post
+from chat.services.offers import agent_update_chat_settings, chat_accept, offers_publish_for_agent
+from chat.services.participation import chat_leave
+from chat.services.starting import chat_for_visitor, chat_start
+from chat.services.timers import timers_rearm
+from chat.services.transfers import (
+    transfer_accept,
+    transfer_decline,
+    transfer_expire_when_due,
+    transfer_request,
+    transfer_withdraw,
+)
+
+__all__ = [
+    "CLIENT_ID_MAX_CHARS",
+    "agent_update_chat_settings",
+    "chat_accept",
+    "chat_cancel_end",
+    "chat_end",
+    "chat_end_when_due",
+    "chat_for_visitor",
+    "chat_leave",
+    "chat_mark_missed_when_due",
+    "chat_schedule_end",
+    "chat_start",
+    "clean_id",
+    "invitation_accept",
+    "invitation_decline",
+    "invitation_expire_when_due",
+    "invitations_create",
+    "message_post",
+    "offers_publish_for_agent",
+    "system_message_post",
+    "timers_rearm",
+    "transfer_accept",
+    "transfer_decline",
+    "transfer_expire_when_due",
+    "transfer_request",
+    "transfer_withdraw",
+]

@@ -1,0 +1,155 @@
+"""Ending a chat (now or at a stored moment) and missing one nobody answered: each closes the
+chat, lapses its handovers and writes its ticket in one transaction."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from chat import frames, selectors
+from chat.models import Chat, ChatParticipant
+from chat.services.checks import clean_id, lock_chat, require_agent, require_owner, require_visitor_of
+from chat.services.invitations import invitations_lapse_for_closed_chat
+from chat.services.offers import offers_publish_for_agent, offers_withdraw
+from chat.services.transfers import transfers_lapse_for_closed_chat
+from helpdesk.actors import Actor, ChatVisitor
+from helpdesk.models import Agent
+from helpdesk.platform.deadlines import is_due
+from helpdesk.platform.errors import DomainError, ErrorCode
+from helpdesk.platform.events import publish_to_chat
+from helpdesk.platform.scheduling import schedule_on_commit
+from helpdesk.webhooks.services import webhooks_enqueue
+from tickets.models import Ticket
+from tickets.services import ticket_create_from_chat
+
+END_TASK = "chat.tasks.chat_end_when_due"
+
+
+def clean_delay(delay_seconds) -> int:
+    if isinstance(delay_seconds, bool) or not isinstance(delay_seconds, int):
+        raise DomainError(ErrorCode.INVALID, "delay_seconds must be a whole number of seconds.")
+    if not 0 <= delay_seconds <= settings.CHAT_MAX_END_DELAY_SECONDS:
+        raise DomainError(
+            ErrorCode.INVALID, f"delay_seconds must be between 0 and {settings.CHAT_MAX_END_DELAY_SECONDS}."
+        )
+    return delay_seconds
+
+
+def chat_schedule_end(*, actor: Actor, chat_id: int, delay_seconds) -> Chat:
+    """End the chat now (delay 0) or at a moment stored in `ends_at`. Scheduling again moves it."""
+    delay_seconds = clean_delay(delay_seconds)
+    chat_id = clean_id(chat_id)
+    agent = require_agent(actor)
+    selectors.access_chat(agent=agent, chat_id=chat_id)
+    if delay_seconds == 0:
+        return chat_end(actor=agent, chat_id=chat_id)
+    with transaction.atomic():
+        chat = lock_chat(chat_id)
+        if chat.status in Chat.CLOSED_STATUSES:
+            raise DomainError(ErrorCode.CHAT_CLOSED, "This chat has already ended.")
+        require_owner(chat, agent)
+        chat.status = Chat.Status.ENDING
+        chat.ends_at = timezone.now() + timedelta(seconds=delay_seconds)
+        chat.save(update_fields=["status", "ends_at"])
+        publish_to_chat(chat.pk, frames.ending_frame(chat))
+        schedule_on_commit(END_TASK, chat.pk, chat.ends_at.isoformat(), eta=chat.ends_at)
+    return chat
+
+
+def chat_cancel_end(*, actor: Actor, chat_id: int) -> Chat:
+    chat_id = clean_id(chat_id)
+    agent = require_agent(actor)
+    selectors.access_chat(agent=agent, chat_id=chat_id)
+    with transaction.atomic():
+        chat = lock_chat(chat_id)
+        if chat.status in Chat.CLOSED_STATUSES:
+            raise DomainError(ErrorCode.CHAT_CLOSED, "This chat has already ended.")
+        require_owner(chat, agent)
+        if chat.status != Chat.Status.ENDING:
+            raise DomainError(ErrorCode.NOT_ENDING, "This chat has no scheduled end to cancel.")
+        chat.status = Chat.Status.ACTIVE
+        chat.ends_at = None
+        chat.save(update_fields=["status", "ends_at"])
+        publish_to_chat(chat.pk, frames.end_cancelled_frame(chat))
+    return chat
+
+
+def chat_end(*, actor: Actor, chat_id: int) -> Chat:
+    """End an open chat now and write its ticket; ending an ended chat changes nothing.
+
+    The owner ends an active chat for everyone; the visitor ends their own chat at any time
+    (a waiting one becomes a missed chat); the system (the admin, timers) ends any."""
+    if isinstance(actor, Agent):
+        require_agent(actor)
+    elif isinstance(actor, ChatVisitor):
+        require_visitor_of(actor, chat_id)
+    with transaction.atomic():
+        chat = lock_chat(chat_id)
+        if chat.status in Chat.CLOSED_STATUSES:
+            return chat
+        if chat.status == Chat.Status.WAITING:
+            if isinstance(actor, Agent):
+                raise DomainError(ErrorCode.NOT_ALLOWED, "Accept the chat before ending it.")
+            return _mark_missed(chat)
+        if isinstance(actor, Agent):
+            require_owner(chat, actor)
+        return _close(chat)
+
+
+def _close(chat: Chat) -> Chat:
+    """Precondition: `chat` is locked (SELECT FOR UPDATE) and active or ending."""
+    chat.status = Chat.Status.ENDED
+    chat.ended_at = timezone.now()
+    chat.ends_at = None
+    chat.save(update_fields=["status", "ended_at", "ends_at"])
+    transfers_lapse_for_closed_chat(chat)
+    invitations_lapse_for_closed_chat(chat)
+    ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.CHAT_TRANSCRIPT)
+    agents = list(Agent.objects.filter(chatparticipant__chat=chat, chatparticipant__left_at__isnull=True))
+    ChatParticipant.objects.filter(chat=chat, left_at__isnull=True).update(
+        left_at=chat.ended_at, left_seq=selectors.chat_last_seq(chat.pk)
+    )
+    publish_to_chat(chat.pk, frames.ended_frame(chat, ticket_id=ticket.pk), event="chat.closed")
+    webhooks_enqueue("chat.ended", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})
+    for agent in agents:  # each now has room for another chat: offer what is waiting
+        offers_publish_for_agent(agent=agent)
+    return chat
+
+
+def chat_end_when_due(*, chat_id: int, scheduled_for: datetime | None = None) -> Chat | None:
+    """Run a scheduled end if it is still scheduled and due. Safe to run any number of times:
+    after a cancel, a manual end or a reschedule to another moment it changes nothing.
+    `scheduled_for` is the `ends_at` a countdown task was created for (see is_due); the sweep
+    passes nothing and ends what is overdue."""
+    with transaction.atomic():
+        chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+        if chat is None or chat.status != Chat.Status.ENDING:
+            return None
+        if not is_due(chat.ends_at, scheduled_for=scheduled_for):
+            return None
+        return _close(chat)
+
+
+def chat_mark_missed_when_due(*, chat_id: int, scheduled_for: datetime | None = None) -> Chat | None:
+    """Turn a chat nobody accepted into a Missed Chats ticket once its deadline has passed.
+    Safe to run any number of times."""
+    with transaction.atomic():
+        chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
+        if chat is None or chat.status != Chat.Status.WAITING:
+            return None
+        if not is_due(chat.missed_deadline, scheduled_for=scheduled_for):
+            return None
+        return _mark_missed(chat)
+
+
+def _mark_missed(chat: Chat) -> Chat:
+    """Precondition: `chat` is locked (SELECT FOR UPDATE) and waiting."""
+    chat.status = Chat.Status.MISSED
+    chat.ended_at = timezone.now()
+    chat.save(update_fields=["status", "ended_at"])
+    ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.MISSED_CHAT)
+    publish_to_chat(chat.pk, frames.missed_frame(chat, ticket_id=ticket.pk), event="chat.closed")
+    webhooks_enqueue("chat.missed", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})
+    offers_withdraw(chat, reason="missed")
+    return chat

@@ -1,0 +1,144 @@
+"""Invite other Agents: colleagues join the chat beside its owner.
+
+As with transfers, the chat row is locked before the invitation, always in that order."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat import frames, selectors
+from chat.models import Chat, Invitation
+from chat.services.checks import clean_id, lock_agent_with_room, require_agent
+from chat.services.messages import system_message_post
+from chat.services.participation import (
+    clean_note,
+    handover_expires_at,
+    join,
+    lock_open_chat,
+    require_available,
+)
+from helpdesk.actors import Actor
+from helpdesk.models import Agent
+from helpdesk.platform.deadlines import is_due
+from helpdesk.platform.errors import DomainError, ErrorCode
+from helpdesk.platform.events import publish_to_agent, publish_to_chat
+from helpdesk.platform.scheduling import schedule_on_commit
+
+EXPIRE_TASK = "chat.tasks.invitation_expire_when_due"
+
+
+def invitations_create(*, actor: Actor, chat_id: int, invitee_ids: list, note="") -> list[Invitation]:
+    """Invite agents to join the chat beside its owner. All or none: one unavailable invitee
+    refuses the whole request."""
+    agent = require_agent(actor)
+    note = clean_note(note)
+    if not isinstance(invitee_ids, list) or not invitee_ids:
+        raise DomainError(ErrorCode.INVALID, "Choose at least one agent to invite.", field="agents")
+    invitee_ids = sorted({clean_id(value) for value in invitee_ids})  # sorted: a stable lock order
+    with transaction.atomic():
+        chat = lock_open_chat(agent=agent, chat_id=chat_id)
+        if not selectors.is_participant(chat_id=chat.pk, agent_id=agent.pk):
+            raise DomainError(ErrorCode.NOT_ALLOWED, "Only agents in the chat can invite others.")
+        invitees = list(Agent.objects.select_for_update().filter(pk__in=invitee_ids).order_by("pk"))
+        if len(invitees) != len(invitee_ids):
+            raise DomainError(ErrorCode.INVALID, "No such agent.", field="agents")
+        invitations = []
+        for invitee in invitees:
+            if invitee.pk == agent.pk or selectors.is_participant(chat_id=chat.pk, agent_id=invitee.pk):
+                raise DomainError(ErrorCode.INVALID, f"{invitee.display_name} is already in this chat.", field="agents")
+            require_available(invitee, field="agents")
+            if Invitation.objects.filter(chat=chat, invitee=invitee, status=Invitation.Status.PENDING).exists():
+                raise DomainError(
+                    ErrorCode.INVITATION_PENDING, f"{invitee.display_name} is already invited.", field="agents"
+                )
+            invitations.append(
+                Invitation.objects.create(
+                    chat=chat, inviter=agent, invitee=invitee, note=note, expires_at=handover_expires_at()
+                )
+            )
+        for invitation in invitations:
+            requested = frames.invitation_frame("invitation.requested", invitation)
+            publish_to_agent(invitation.invitee_id, requested)
+            publish_to_agent(agent.pk, requested)  # the inviter's other screens
+            schedule_on_commit(EXPIRE_TASK, invitation.pk, invitation.expires_at.isoformat(), eta=invitation.expires_at)
+    return invitations
+
+
+def _lock_pending(invitation_id: int, invitee: Agent | None) -> tuple[Chat, Invitation]:
+    """The chat and the pending invitation, locked; addressed to `invitee` unless None (timers)."""
+    invitation_id = clean_id(invitation_id)
+    chat_id = Invitation.objects.filter(pk=invitation_id).values_list("chat_id", flat=True).first()
+    if chat_id is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such invitation.")
+    chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",)).select_related("inviter", "invitee").get(pk=invitation_id)
+    )
+    if invitee is not None and invitation.invitee_id != invitee.pk:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such invitation.")
+    if invitation.status != Invitation.Status.PENDING:
+        raise DomainError(
+            ErrorCode.INVITATION_CLOSED, f"This invitation was already {invitation.get_status_display().lower()}."
+        )
+    if invitee is not None and is_due(invitation.expires_at):  # the expiry task will record it
+        raise DomainError(ErrorCode.INVITATION_CLOSED, "This invitation has expired.")
+    return chat, invitation
+
+
+def invitation_accept(*, actor: Actor, invitation_id: int) -> Invitation:
+    """The invitee joins: they get the whole history and can write; the owner stays owner."""
+    agent = require_agent(actor)
+    with transaction.atomic():
+        chat, invitation = _lock_pending(invitation_id, agent)
+        if chat.status in Chat.CLOSED_STATUSES:
+            raise DomainError(ErrorCode.CHAT_CLOSED, "This chat has ended.")
+        agent = lock_agent_with_room(agent)
+        invitation.status = Invitation.Status.ACCEPTED
+        invitation.decided_at = timezone.now()
+        invitation.save(update_fields=["status", "decided_at"])
+        join(chat, agent)
+        system_message_post(
+            chat=chat, body=f"{agent.display_name} joined the chat (invited by {invitation.inviter.display_name})"
+        )
+        publish_to_chat(chat.pk, frames.participant_frame("participant.joined", chat, agent))
+        accepted = frames.invitation_frame("invitation.accepted", invitation)
+        publish_to_agent(invitation.inviter_id, accepted)
+        publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
+    return invitation
+
+
+def invitation_decline(*, actor: Actor, invitation_id: int) -> Invitation:
+    agent = require_agent(actor)
+    with transaction.atomic():
+        _chat, invitation = _lock_pending(invitation_id, agent)
+        return _close(invitation, Invitation.Status.DECLINED, "invitation.declined")
+
+
+def invitation_expire_when_due(*, invitation_id: int, scheduled_for: datetime | None = None) -> Invitation | None:
+    """Unanswered within TRANSFER_TIMEOUT_SECONDS: reported to the inviter. Safe to rerun."""
+    with transaction.atomic():
+        try:
+            _chat, invitation = _lock_pending(invitation_id, None)
+        except DomainError:
+            return None
+        if not is_due(invitation.expires_at, scheduled_for=scheduled_for):
+            return None
+        return _close(invitation, Invitation.Status.EXPIRED, "invitation.expired")
+
+
+def _close(invitation: Invitation, status: str, event: str) -> Invitation:
+    invitation.status = status
+    invitation.decided_at = timezone.now()
+    invitation.save(update_fields=["status", "decided_at"])
+    frame = frames.invitation_frame(event, invitation)
+    publish_to_agent(invitation.inviter_id, frame)
+    publish_to_agent(invitation.invitee_id, frame)
+    return invitation
+
+
+def invitations_lapse_for_closed_chat(chat: Chat) -> None:
+    """Precondition: `chat` is locked and just closed. Pending invitations lapse; the invitees
+    are told so their popups go away."""
+    for invitation in Invitation.objects.select_for_update().filter(chat=chat, status=Invitation.Status.PENDING):
+        _close(invitation, Invitation.Status.EXPIRED, "invitation.expired")

@@ -1,0 +1,154 @@
+"""The conversation: messages take the chat's next sequence number, assigned in the database."""
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from chat import frames, selectors
+from chat.models import Chat, ChatParticipant, Message
+from chat.services.checks import clean_id, clean_text, require_visitor_of
+from helpdesk.actors import SYSTEM, Actor, ChatVisitor
+from helpdesk.models import Agent
+from helpdesk.platform.errors import DomainError, ErrorCode
+from helpdesk.platform.events import publish_to_chat
+
+CLIENT_ID_MAX_CHARS = 64
+
+
+def clean_body(body) -> str:
+    body = clean_text(body, field="body")
+    # The length as sent, not as trimmed: the API schema's maxLength states it.
+    if len(body) > settings.CHAT_MAX_MESSAGE_CHARS:
+        raise DomainError(
+            ErrorCode.MESSAGE_TOO_LONG, f"The message is longer than {settings.CHAT_MAX_MESSAGE_CHARS} characters."
+        )
+    body = body.strip()
+    if not body:
+        raise DomainError(ErrorCode.INVALID, "The message is empty.")
+    return body
+
+
+def clean_client_id(client_id) -> str | None:
+    if client_id is None or client_id == "":
+        return None
+    client_id = clean_text(client_id, field="client_id")
+    if len(client_id) > CLIENT_ID_MAX_CHARS:
+        raise DomainError(ErrorCode.INVALID, f"client_id must be at most {CLIENT_ID_MAX_CHARS} characters.")
+    return client_id
+
+
+_NEXT_SEQ_FOR_VISITOR = f"""
+    UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1
+    WHERE id = %s AND status IN ('waiting', 'active', 'ending')
+    RETURNING last_seq
+"""
+_NEXT_SEQ_FOR_AGENT = f"""
+    UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1
+    WHERE id = %s AND status IN ('active', 'ending') AND EXISTS (
+        SELECT 1 FROM {ChatParticipant._meta.db_table} p
+        WHERE p.chat_id = %s AND p.agent_id = %s AND p.left_at IS NULL)
+    AND EXISTS (
+        SELECT 1 FROM {Agent._meta.db_table} a JOIN {Agent.user.field.related_model._meta.db_table} u
+        ON u.id = a.user_id WHERE a.id = %s AND u.is_active)
+    RETURNING last_seq
+"""
+
+
+def sender_of(actor: Actor) -> tuple[str, str, Agent | None]:
+    """(sender kind, the name shown, the agent) of a message written by `actor`."""
+    if isinstance(actor, Agent):
+        return Message.SenderKind.AGENT, actor.display_name, actor
+    if isinstance(actor, ChatVisitor):
+        return Message.SenderKind.VISITOR, actor.name, None
+    return Message.SenderKind.SYSTEM, SYSTEM.name, None
+
+
+def message_post(*, actor: Actor, chat_id: int, body, client_id=None) -> tuple[Message, bool]:
+    """Append a message; returns (message, created).
+
+    The hot path: one UPDATE ... RETURNING that takes the next sequence number (and row-locks
+    the chat, so concurrent posts to one chat serialise), one INSERT, one publish. The UPDATE
+    also checks that the chat is open and the agent takes part; only when it matches nothing
+    do we spend a query on finding out why.
+
+    A repeated client_id from the same sender returns the stored message (also after the chat
+    closed); the same client_id from someone else in the chat is a conflict.
+    """
+    chat_id = clean_id(chat_id)
+    if isinstance(actor, ChatVisitor):
+        require_visitor_of(actor, chat_id)
+    sender_kind, sender_name, agent = sender_of(actor)
+    body = clean_body(body)
+    client_id = clean_client_id(client_id)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                if agent is None:
+                    cursor.execute(_NEXT_SEQ_FOR_VISITOR, [chat_id])
+                else:
+                    cursor.execute(_NEXT_SEQ_FOR_AGENT, [chat_id, chat_id, agent.pk, agent.pk])
+                row = cursor.fetchone()
+            if row is None:
+                refusal = _why_not_postable(chat_id=chat_id, agent=agent)
+                resent = (
+                    None
+                    if refusal.code == ErrorCode.NOT_FOUND
+                    else _resent_message(chat_id, client_id, sender_kind, agent)
+                )
+                if resent is not None:
+                    return resent, False
+                raise refusal
+            message = Message.objects.create(
+                chat_id=chat_id,
+                seq=row[0],
+                sender_kind=sender_kind,
+                sender_name=sender_name,
+                sender_agent=agent,
+                body=body,
+                client_id=client_id,
+                created_at=timezone.now(),
+            )
+            publish_to_chat(chat_id, frames.message_frame(message))
+            return message, True
+    except IntegrityError:
+        # The whole transaction rolled back, sequence number included.
+        resent = _resent_message(chat_id, client_id, sender_kind, agent)
+        if resent is None:
+            raise
+        return resent, False
+
+
+def _resent_message(chat_id: int, client_id: str | None, sender_kind: str, agent: Agent | None) -> Message | None:
+    if client_id is None:
+        return None
+    existing = Message.objects.filter(chat_id=chat_id, client_id=client_id).first()
+    if existing is None:
+        return None
+    if existing.sender_kind != sender_kind or existing.sender_agent_id != (agent.pk if agent else None):
+        raise DomainError(ErrorCode.CONFLICT, "This client_id was already used by someone else in this chat.")
+    return existing
+
+
+def system_message_post(*, chat: Chat, body: str) -> Message:
+    """A line the desk writes in the conversation (e.g. "Transferred from A to B"); it is part
+    of the transcript like any other message."""
+    message, _ = message_post(actor=SYSTEM, chat_id=chat.pk, body=body)
+    return message
+
+
+def _why_not_postable(*, chat_id: int, agent: Agent | None) -> DomainError:
+    if agent is not None:
+        try:
+            selectors.access_active_agent(agent)
+        except DomainError as error:
+            return error
+    if agent is not None and not selectors.chats_visible_to(agent).filter(pk=chat_id).exists():
+        return DomainError(ErrorCode.NOT_FOUND, "No such chat.")
+    chat = Chat.objects.filter(pk=chat_id).only("status").first()
+    if chat is None:
+        return DomainError(ErrorCode.NOT_FOUND, "No such chat.")
+    if chat.status in Chat.CLOSED_STATUSES:
+        return DomainError(ErrorCode.CHAT_CLOSED, "This chat has ended.")
+    if agent is not None and chat.status == Chat.Status.WAITING:
+        return DomainError(ErrorCode.NOT_ALLOWED, "Accept the chat before writing in it.")
+    return DomainError(ErrorCode.NOT_ALLOWED, "You do not take part in this chat.")

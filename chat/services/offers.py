@@ -1,0 +1,91 @@
+"""Offering waiting chats to agents, and the accept race."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat import frames, selectors
+from chat.models import Chat, ChatParticipant
+from chat.services.checks import lock_agent_with_room, require_agent
+from helpdesk.actors import Actor
+from helpdesk.models import Agent
+from helpdesk.platform.errors import DomainError, ErrorCode
+from helpdesk.platform.events import publish_to_agent, publish_to_chat
+from helpdesk.webhooks.services import webhooks_enqueue
+
+
+def chat_accept(*, actor: Actor, chat_id: int) -> Chat:
+    """The agent takes a waiting chat. Of agents accepting at once exactly one wins: the
+    status change is a single conditional UPDATE, so the database picks the winner."""
+    agent = require_agent(actor)
+    chat = selectors.access_chat(agent=agent, chat_id=chat_id)
+    with transaction.atomic():
+        agent = lock_agent_with_room(agent)
+        now = timezone.now()
+        won = Chat.objects.filter(pk=chat.pk, status=Chat.Status.WAITING).update(
+            status=Chat.Status.ACTIVE, owner=agent, accepted_at=now
+        )
+        if not won:
+            chat.refresh_from_db()
+            if chat.status == Chat.Status.MISSED:
+                raise DomainError(ErrorCode.CHAT_CLOSED, "This chat was missed and is now a ticket.")
+            who = chat.owner.display_name if chat.owner else "another agent"
+            raise DomainError(ErrorCode.ALREADY_ACCEPTED, f"This chat was already accepted by {who}.")
+        chat.refresh_from_db()
+        ChatParticipant.objects.create(chat=chat, agent=agent, joined_at=now)
+        accepted = frames.accepted_frame(chat)
+        publish_to_chat(chat.pk, accepted)
+        # The winner's sockets join the chat on this event.
+        publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
+        offers_withdraw(chat, reason="accepted", keep=agent)
+        webhooks_enqueue("chat.accepted", frames.chat_event_data(chat))
+    return chat
+
+
+def offers_publish_for_agent(*, agent: Agent, withdraw: bool = False) -> None:
+    """Put the waiting chats this agent can take on their screen, or take them away."""
+    chats = selectors.waiting_chats_for(agent) if not withdraw else selectors.waiting_chats_in_reach(agent)
+    for chat in chats:
+        frame = (
+            frames.offer_withdrawn_frame(chat, reason="offline")
+            if withdraw
+            else frames.offered_frame(chat, ring=agent.ringer)
+        )
+        publish_to_agent(agent.pk, frame)
+
+
+def offers_withdraw(chat: Chat, *, reason: str, keep: Agent | None = None) -> None:
+    """Take the offer of `chat` off the screens it was shown on (but `keep`'s)."""
+    withdrawn = frames.offer_withdrawn_frame(chat, reason=reason)
+    offered = selectors.agents_offered_chat(chat)
+    if keep is not None:
+        offered = offered.exclude(pk=keep.pk)
+    for agent_id in offered.values_list("pk", flat=True):
+        publish_to_agent(agent_id, withdrawn)
+
+
+def agent_update_chat_settings(*, actor: Actor, chat_status: str | None = None, ringer: bool | None = None) -> Agent:
+    """Set the agent's chat status (Online/Offline) and ringer; only agents enabled for chat
+    have them.
+
+    Going Online brings the waiting chats the agent can take onto their screen; going
+    Offline takes those offers away.
+    """
+    if not isinstance(actor, Agent):
+        raise DomainError(ErrorCode.NOT_ALLOWED, "Only agents have chat settings.")
+    if not actor.chat_enabled:
+        raise DomainError(ErrorCode.NOT_ALLOWED, "You are not enabled for the chat channel.")
+    if chat_status is not None and chat_status not in Agent.ChatStatus.values:
+        raise DomainError(ErrorCode.INVALID, "chat_status must be 'online' or 'offline'.")
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=actor.pk)
+        went_online = chat_status == Agent.ChatStatus.ONLINE and agent.chat_status != chat_status
+        went_offline = chat_status == Agent.ChatStatus.OFFLINE and agent.chat_status != chat_status
+        if chat_status is not None:
+            agent.chat_status = chat_status
+        if ringer is not None:
+            agent.ringer = ringer
+        agent.save(update_fields=["chat_status", "ringer"])
+        publish_to_agent(agent.pk, frames.agent_status_frame(agent))
+        if went_online or went_offline:
+            offers_publish_for_agent(agent=agent, withdraw=went_offline)
+    return agent

@@ -1,0 +1,177 @@
+"""Transfer this Chat: the owner hands the chat to another agent, who accepts or declines.
+
+Where two things race (accept vs withdraw, accept vs end, two transfers of one chat) the chat
+row is locked first, then the transfer, always in that order, so they serialise without
+deadlocks."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chat import frames
+from chat.models import Chat, Transfer
+from chat.services.checks import clean_id, lock_agent_with_room, require_agent
+from chat.services.messages import system_message_post
+from chat.services.offers import offers_publish_for_agent
+from chat.services.participation import (
+    clean_note,
+    handover_expires_at,
+    join,
+    leave,
+    lock_open_chat,
+    require_available,
+)
+from helpdesk.actors import Actor
+from helpdesk.models import Agent, Department
+from helpdesk.platform.deadlines import is_due
+from helpdesk.platform.errors import DomainError, ErrorCode
+from helpdesk.platform.events import publish_to_agent, publish_to_chat
+from helpdesk.platform.scheduling import schedule_on_commit
+
+EXPIRE_TASK = "chat.tasks.transfer_expire_when_due"
+
+
+def transfer_request(
+    *, actor: Actor, chat_id: int, to_agent_id: int, department: Department | None = None, note=""
+) -> Transfer:
+    """The chat's owner asks another agent (of `department`, for a department transfer) to take
+    the chat over. It changes hands only when they accept."""
+    agent = require_agent(actor)
+    note = clean_note(note)
+    to_agent_id = clean_id(to_agent_id)
+    with transaction.atomic():
+        chat = lock_open_chat(agent=agent, chat_id=chat_id)
+        if chat.owner_id != agent.pk:
+            raise DomainError(ErrorCode.NOT_ALLOWED, "Only the chat's owner can transfer it.")
+        if to_agent_id == agent.pk:
+            raise DomainError(ErrorCode.INVALID, "Choose another agent.", field="agent")
+        to_agent = Agent.objects.select_for_update().filter(pk=to_agent_id).first()
+        if to_agent is None:
+            raise DomainError(ErrorCode.INVALID, "No such agent.", field="agent")
+        if department is not None and not to_agent.departments.filter(pk=department.pk).exists():
+            raise DomainError(ErrorCode.INVALID, f"{to_agent.display_name} is not in {department.name}.", field="agent")
+        require_available(to_agent, field="agent")
+        if Transfer.objects.filter(chat=chat, status=Transfer.Status.PENDING).exists():
+            raise DomainError(ErrorCode.TRANSFER_PENDING, "This chat already has a transfer waiting for an answer.")
+        try:
+            with transaction.atomic():
+                transfer = Transfer.objects.create(
+                    chat=chat,
+                    from_agent=agent,
+                    to_agent=to_agent,
+                    to_department=department,
+                    note=note,
+                    expires_at=handover_expires_at(),
+                )
+        except IntegrityError as error:  # the one-pending-transfer constraint
+            raise DomainError(
+                ErrorCode.TRANSFER_PENDING, "This chat already has a transfer waiting for an answer."
+            ) from error
+        frame = frames.transfer_frame("transfer.requested", transfer)
+        publish_to_agent(to_agent.pk, frame)
+        publish_to_agent(agent.pk, frame)
+        schedule_on_commit(EXPIRE_TASK, transfer.pk, transfer.expires_at.isoformat(), eta=transfer.expires_at)
+    return transfer
+
+
+def _lock_transfer(transfer_id: int) -> tuple[Chat, Transfer]:
+    transfer_id = clean_id(transfer_id)
+    chat_id = Transfer.objects.filter(pk=transfer_id).values_list("chat_id", flat=True).first()
+    if chat_id is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such transfer.")
+    chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
+    transfer = (
+        Transfer.objects.select_for_update(of=("self",)).select_related("from_agent", "to_agent").get(pk=transfer_id)
+    )
+    return chat, transfer
+
+
+def _require_pending(transfer: Transfer) -> None:
+    if transfer.status != Transfer.Status.PENDING:
+        raise DomainError(
+            ErrorCode.TRANSFER_CLOSED, f"This transfer was already {transfer.get_status_display().lower()}."
+        )
+    if is_due(transfer.expires_at):  # the expiry task will record it
+        raise DomainError(ErrorCode.TRANSFER_CLOSED, "This transfer has expired.")
+
+
+def transfer_accept(*, actor: Actor, transfer_id: int) -> Transfer:
+    """The receiving agent takes the chat: owner (and department) change, the previous owner
+    leaves, and the conversation records it."""
+    agent = require_agent(actor)
+    with transaction.atomic():
+        chat, transfer = _lock_transfer(transfer_id)
+        if transfer.to_agent_id != agent.pk:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such transfer.")
+        _require_pending(transfer)
+        if chat.status in Chat.CLOSED_STATUSES:
+            raise DomainError(ErrorCode.CHAT_CLOSED, "This chat has ended.")
+        agent = lock_agent_with_room(agent, joining=chat)
+        previous = transfer.from_agent
+        chat.owner = agent
+        if transfer.to_department_id:
+            chat.department_id = transfer.to_department_id
+        chat.save(update_fields=["owner", "department"])
+        leave(chat, previous)
+        join(chat, agent)
+        transfer.status = Transfer.Status.ACCEPTED
+        transfer.decided_at = timezone.now()
+        transfer.save(update_fields=["status", "decided_at"])
+        system_message_post(chat=chat, body=f"Transferred from {previous.display_name} to {agent.display_name}")
+        # The visitor, the previous owner and other participants; the note is not the visitor's.
+        publish_to_chat(chat.pk, frames.transfer_frame("transfer.accepted", transfer, for_visitor=True))
+        publish_to_agent(previous.pk, {}, event="chat.left", chat_id=chat.pk)
+        accepted = frames.transfer_frame("transfer.accepted", transfer)
+        publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
+        offers_publish_for_agent(agent=previous)  # room for another chat again
+    return transfer
+
+
+def transfer_decline(*, actor: Actor, transfer_id: int) -> Transfer:
+    return _finish(actor, transfer_id, Transfer.Status.DECLINED, "transfer.declined", party="to_agent")
+
+
+def transfer_withdraw(*, actor: Actor, transfer_id: int) -> Transfer:
+    return _finish(actor, transfer_id, Transfer.Status.WITHDRAWN, "transfer.withdrawn", party="from_agent")
+
+
+def _finish(actor: Actor, transfer_id: int, status: str, event: str, *, party: str) -> Transfer:
+    agent = require_agent(actor)
+    with transaction.atomic():
+        _chat, transfer = _lock_transfer(transfer_id)
+        if getattr(transfer, f"{party}_id") != agent.pk:
+            raise DomainError(ErrorCode.NOT_FOUND, "No such transfer.")
+        _require_pending(transfer)
+        _close(transfer, status, event)
+    return transfer
+
+
+def _close(transfer: Transfer, status: str, event: str) -> None:
+    transfer.status = status
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["status", "decided_at"])
+    frame = frames.transfer_frame(event, transfer)
+    publish_to_agent(transfer.from_agent_id, frame)
+    publish_to_agent(transfer.to_agent_id, frame)
+
+
+def transfer_expire_when_due(*, transfer_id: int, scheduled_for: datetime | None = None) -> Transfer | None:
+    """Unanswered within TRANSFER_TIMEOUT_SECONDS: the transfer lapses and the original agent
+    keeps the chat. Safe to run any number of times."""
+    with transaction.atomic():
+        try:
+            _chat, transfer = _lock_transfer(transfer_id)
+        except DomainError:
+            return None
+        if transfer.status != Transfer.Status.PENDING or not is_due(transfer.expires_at, scheduled_for=scheduled_for):
+            return None
+        _close(transfer, Transfer.Status.EXPIRED, "transfer.expired")
+    return transfer
+
+
+def transfers_lapse_for_closed_chat(chat: Chat) -> None:
+    """Precondition: `chat` is locked and just closed. Its pending transfer lapses; the
+    recipient is told so the popup goes away."""
+    for transfer in Transfer.objects.select_for_update().filter(chat=chat, status=Transfer.Status.PENDING):
+        _close(transfer, Transfer.Status.EXPIRED, "transfer.expired")
