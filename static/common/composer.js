@@ -1,0 +1,44 @@
+// The message composer of both sides: Enter sends, Shift+Enter adds a line, typing is announced
+// at most every TYPING_SEND_EVERY_MS. A message that could not be sent stays in the box.
+// Attach anything that must see Enter first (the '#' suggestions) before calling this.
+const TYPING_SEND_EVERY_MS = 2000;
+
+// `send(body)` returns whether the socket took the frame; `showError(text)` ("" hides it);
+// `notConnected` is the error shown when it did not; `typing()` sends a typing frame.
+export function attachComposer(form, { maxChars, send, typing, showError, notConnected }) {
+  const textarea = form.querySelector("textarea");
+  let lastTypingSent = 0;
+
+  function submit() {
+    const body = textarea.value.trim();
+    if (!body) return;
+    if (body.length > maxChars) {
+      showError(`Messages can be at most ${maxChars} characters.`);
+      return;
+    }
+    if (!send(body)) {
+      showError(notConnected);
+      return;
+    }
+    textarea.value = "";
+    showError("");
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  textarea.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  textarea.addEventListener("input", () => {
+    const now = Date.now();
+    if (now - lastTypingSent < TYPING_SEND_EVERY_MS || !textarea.value.trim()) return;
+    lastTypingSent = now;
+    typing();
+  });
+  return textarea;
+}
