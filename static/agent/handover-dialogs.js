@@ -1,0 +1,149 @@
+// More Actions → Transfer this Chat / Invite other Agents / Leave chat, for the chat of a tab.
+// Actions go through the REST API; what happened comes back over the agent socket (handover.js).
+import { h } from "../common/dom.js";
+
+// `api(method, url, body)`: the REST client. The tab passed to run() is a ChatTab: the outcome is
+// written on its handover line (setHandover, noteHandover) or it turns read-only (makeReadOnly).
+export function setupHandoverDialogs({ api }) {
+  const transferDialog = document.getElementById("transfer-dialog");
+  const inviteDialog = document.getElementById("invite-dialog");
+  const departmentSelect = transferDialog.querySelector("#transfer-department");
+
+  // Choosing agents ---------------------------------------------------------------------------
+
+  async function fillChoices(dialog, { multiple, department }) {
+    const fieldset = dialog.querySelector(".agent-choices");
+    const query = department ? `?department=${encodeURIComponent(department)}` : "";
+    const agents = await api("GET", `/api/v1/agents/available/${query}`);
+    if (!agents.length) {
+      fieldset.replaceChildren(h("p", { class: "muted", text: "No other agent is available for chat right now." }));
+      return agents;
+    }
+    // Grouped by department: pick an agent, or first a department and then an agent under it.
+    const groups = new Map();
+    for (const agent of agents) {
+      for (const slug of agent.departments.length ? agent.departments : [""]) {
+        if (department && slug !== department) continue;
+        if (!groups.has(slug)) groups.set(slug, []);
+        groups.get(slug).push(agent);
+      }
+    }
+    const names = departmentNames();
+    const seen = new Set();
+    fieldset.replaceChildren(
+      ...[...groups.entries()].flatMap(([slug, members]) => [
+        h("h3", { text: names.get(slug) || "No department" }),
+        ...members.map((agent) => {
+          const id = `${dialog.id}-agent-${agent.id}-${slug}`;
+          const duplicate = seen.has(agent.id);
+          seen.add(agent.id);
+          return h(
+            "label",
+            { for: id },
+            h("input", {
+              id,
+              type: multiple ? "checkbox" : "radio",
+              name: "agent",
+              value: agent.id,
+              "data-duplicate": duplicate ? "1" : null,
+              onchange: (event) => syncDuplicates(fieldset, event.target),
+            }),
+            h("span", { text: agent.name }),
+            h("span", { class: "muted", text: `${agent.active_chats} chat${agent.active_chats === 1 ? "" : "s"}` }),
+          );
+        }),
+      ]),
+    );
+    return agents;
+  }
+
+  // An agent in two departments is listed twice; both entries mean the same choice.
+  function syncDuplicates(fieldset, input) {
+    for (const other of fieldset.querySelectorAll(`input[value="${input.value}"]`)) {
+      if (other !== input && input.type === "checkbox") other.checked = input.checked;
+    }
+  }
+
+  function departmentNames() {
+    return new Map([...departmentSelect.options].filter((o) => o.value).map((o) => [o.value, o.textContent]));
+  }
+
+  async function loadDepartments() {
+    if (departmentSelect.options.length > 1) return;
+    for (const department of await api("GET", "/api/v1/departments/")) {
+      departmentSelect.append(h("option", { value: department.slug, text: department.name }));
+    }
+  }
+
+  function showDialogError(dialog, text) {
+    const error = dialog.querySelector(".form-error");
+    error.textContent = text;
+    error.hidden = !text;
+  }
+
+  function chosen(dialog) {
+    return [...new Set([...dialog.querySelectorAll("input[name=agent]:checked")].map((input) => Number(input.value)))];
+  }
+
+  // The actions ------------------------------------------------------------------------------
+
+  async function openTransfer(tab) {
+    await loadDepartments();
+    departmentSelect.value = "";
+    departmentSelect.onchange = () => fillChoices(transferDialog, { multiple: false, department: departmentSelect.value });
+    transferDialog.querySelector("#transfer-note").value = "";
+    showDialogError(transferDialog, "");
+    await fillChoices(transferDialog, { multiple: false, department: "" });
+    transferDialog.onclose = async () => {
+      if (transferDialog.returnValue !== "send") return;
+      const [agentId] = chosen(transferDialog);
+      if (!agentId) return;
+      const body = { agent: agentId, note: transferDialog.querySelector("#transfer-note").value };
+      if (departmentSelect.value) body.department = departmentSelect.value;
+      try {
+        const transfer = await api("POST", `/api/v1/chats/${tab.id}/transfer/`, body);
+        tab.setHandover(`Waiting for ${transfer.to_agent.name} to accept the transfer…`, transfer.id);
+      } catch (failure) {
+        tab.noteHandover(failure.message);
+      }
+    };
+    transferDialog.showModal();
+  }
+
+  async function openInvite(tab) {
+    inviteDialog.querySelector("#invite-note").value = "";
+    showDialogError(inviteDialog, "");
+    await fillChoices(inviteDialog, { multiple: true });
+    inviteDialog.onclose = async () => {
+      if (inviteDialog.returnValue !== "send") return;
+      const agents = chosen(inviteDialog);
+      if (!agents.length) return;
+      try {
+        const result = await api("POST", `/api/v1/chats/${tab.id}/invite/`, {
+          agents,
+          note: inviteDialog.querySelector("#invite-note").value,
+        });
+        const names = result.invitations.map((invitation) => invitation.invitee.name).join(", ");
+        tab.noteHandover(`Invited ${names}; waiting for an answer…`);
+      } catch (failure) {
+        tab.noteHandover(failure.message);
+      }
+    };
+    inviteDialog.showModal();
+  }
+
+  async function leave(tab) {
+    try {
+      await api("POST", `/api/v1/chats/${tab.id}/leave/`);
+      tab.makeReadOnly("You left this chat");
+    } catch (failure) {
+      tab.noteHandover(failure.message);
+    }
+  }
+
+  const actions = Object.freeze({ transfer: openTransfer, invite: openInvite, leave });
+  return Object.freeze({
+    run: (action, tab) => actions[action](tab),
+    withdraw: (transferId) => api("POST", `/api/v1/transfers/${transferId}/withdraw/`),
+  });
+}

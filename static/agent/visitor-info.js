@@ -1,0 +1,40 @@
+// The Visitor Info panel beside the chat in front: Recent Chats (by e-mail; one opens read-only),
+// Recent Tickets, Browser, Operating System, Location.
+import { formatDateTime, h } from "../common/dom.js";
+
+export class VisitorInfo {
+  // `isCurrent(chatId)`: whether that chat is still in front when its answer comes back.
+  constructor({ api, isCurrent, openReadOnly }) {
+    this.api = api;
+    this.isCurrent = isCurrent;
+    this.openReadOnly = openReadOnly;
+    this.panel = document.getElementById("visitor-info");
+  }
+
+  hide() {
+    this.panel.hidden = true;
+  }
+
+  async show(chatId) {
+    this.panel.hidden = false;
+    const info = await this.api("GET", `/api/v1/chats/${chatId}/visitor-info/`);
+    if (!this.isCurrent(chatId)) return;
+    document.getElementById("info-browser").textContent = info.visitor.browser || "Unknown";
+    document.getElementById("info-os").textContent = info.visitor.operating_system || "Unknown";
+    document.getElementById("info-location").textContent = info.visitor.location || "Unknown";
+    fillList(document.getElementById("recent-chats"), info.recent_chats, "No earlier chats.", (chat) => [
+      h("button", { type: "button", text: chat.question, onclick: () => this.openReadOnly(chat.id) }),
+      h("div", { class: "muted", text: `${formatDateTime(chat.started_at)} · ${chat.status}` }),
+    ]);
+    fillList(document.getElementById("recent-tickets"), info.recent_tickets, "No tickets yet.", (ticket) => [
+      h("a", { href: ticket.url, text: `#${ticket.id} ${ticket.subject}` }),
+      h("div", { class: "muted", text: `${formatDateTime(ticket.created_at)} · ${ticket.status_label}` }),
+    ]);
+  }
+}
+
+function fillList(list, items, emptyText, itemParts) {
+  list.replaceChildren(
+    ...(items.length ? items.map((item) => h("li", {}, itemParts(item))) : [h("li", { class: "muted", text: emptyText })]),
+  );
+}
