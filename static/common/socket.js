@@ -1,16 +1,21 @@
-// A websocket that reconnects with exponential backoff and reports its state.
-// `url()` is called for every attempt, so a reconnect can ask for what it missed (after_seq).
+// A websocket that reconnects with exponential backoff and reports its state. Made first, so its
+// send() can be handed out (it answers false until connected); start() connects. `url()` is called
+// for every attempt, so a reconnect can ask for what it missed (after_seq).
 
 const CLOSE_FINAL = new Set([4401, 4403]); // refused: retrying cannot help
 
 export class ReconnectingSocket {
-  constructor(url, { onFrame, onOpen, onState }) {
-    this.url = url;
-    this.onFrame = onFrame;
-    this.onOpen = onOpen || (() => {});
-    this.onState = onState || (() => {});
+  constructor() {
+    this.ws = null;
     this.delay = 500;
     this.stopped = false;
+  }
+
+  start(url, { onFrame, onOpen = () => {}, onState = () => {} }) {
+    this.url = url;
+    this.onFrame = onFrame;
+    this.onOpen = onOpen;
+    this.onState = onState;
     this.connect();
   }
 
@@ -43,7 +48,7 @@ export class ReconnectingSocket {
   }
 
   get isOpen() {
-    return this.ws && this.ws.readyState === WebSocket.OPEN;
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
   send(frame) {
@@ -54,12 +59,12 @@ export class ReconnectingSocket {
 
   // Close now and open again (e.g. to replay from a new after_seq).
   restart() {
-    this.ws.close();
+    this.ws?.close();
   }
 
   stop() {
     this.stopped = true;
-    this.ws.close();
+    this.ws?.close();
   }
 }
 
