@@ -1,34 +1,17 @@
 // The visitor's chat: pre-chat form, then the conversation over the visitor websocket.
 // The chat survives a reload: its id and token are kept in sessionStorage.
 import { api, ApiError } from "../common/api.js";
-import { formatSeconds, insertMessage, newClientId, secondsUntil } from "../common/dom.js";
+import { attachComposer } from "../common/composer.js";
+import { formatSeconds, newClientId, secondsUntil } from "../common/dom.js";
+import { frameRouter } from "../common/router.js";
+import { MessageSequence } from "../common/sequence.js";
 import { ReconnectingSocket, wsUrl } from "../common/socket.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 const STORAGE_KEY = "helpdesk.chat";
 const TYPING_SHOWN_MS = 4000;
-const TYPING_SEND_EVERY_MS = 2000;
 
 const form = document.getElementById("prechat");
-const view = document.getElementById("conversation-view");
-const stateEl = document.getElementById("chat-state");
-const endingEl = document.getElementById("visitor-ending");
-const list = document.getElementById("visitor-messages");
-const typingEl = document.getElementById("visitor-typing");
-const composer = document.getElementById("visitor-composer");
-const textarea = composer.querySelector("textarea");
-const errorEl = document.getElementById("visitor-error");
-const endButton = document.getElementById("end-chat");
-const newButton = document.getElementById("new-chat");
-const subtitle = document.getElementById("visitor-subtitle");
-
-let session = null; // {chatId, token, email}
-let socket = null;
-let lastSeq = 0;
-let closed = false;
-let countdown = null;
-let typingTimer = null;
-let lastTypingSent = 0;
 
 // Pre-chat form ------------------------------------------------------------------------------
 
@@ -74,9 +57,9 @@ form.addEventListener("submit", async (event) => {
   submit.disabled = true;
   try {
     const started = await api("POST", config.startUrl, data);
-    session = { chatId: started.chat_id, token: started.visitor_token, email: data.email, name: data.name };
+    const session = { chatId: started.chat_id, token: started.visitor_token, email: data.email, name: data.name };
     sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
-    startConversation({ status: "waiting", question: data.question, agent: null });
+    startConversation(session, { status: "waiting", question: data.question, agent: null });
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 400) showFieldErrors(failure.body);
     else if (failure instanceof ApiError && failure.status === 429) {
@@ -91,146 +74,139 @@ form.addEventListener("submit", async (event) => {
 
 // Conversation -------------------------------------------------------------------------------
 
-function setState(text, { isClosed = false } = {}) {
-  stateEl.textContent = text;
-  stateEl.classList.toggle("closed", isClosed);
+function chatState(session) {
+  return api("GET", `/api/v1/visitor/chats/${session.chatId}/`, undefined, { "X-Visitor-Token": session.token });
 }
 
-function showAgent(agent) {
-  setState(agent ? `You are chatting with ${agent.name}.` : "Waiting for an agent… You can already write your message.");
-  subtitle.textContent = agent ? `${agent.name} is here to help.` : "We usually answer within a few minutes.";
-}
+function startConversation(session, state) {
+  const stateEl = document.getElementById("chat-state");
+  const endingEl = document.getElementById("visitor-ending");
+  const typingEl = document.getElementById("visitor-typing");
+  const composer = document.getElementById("visitor-composer");
+  const errorEl = document.getElementById("visitor-error");
+  const endButton = document.getElementById("end-chat");
+  const newButton = document.getElementById("new-chat");
+  let closed = false;
+  let countdown = null;
+  let typingTimer = null;
 
-function showEnding(endsAt) {
-  clearInterval(countdown);
-  endingEl.hidden = !endsAt;
-  if (!endsAt) return;
-  const tick = () => (endingEl.textContent = `This chat will end in ${formatSeconds(secondsUntil(endsAt))}.`);
-  tick();
-  countdown = setInterval(tick, 500);
-}
+  function setState(text, { isClosed = false } = {}) {
+    stateEl.textContent = text;
+    stateEl.classList.toggle("closed", isClosed);
+  }
 
-function close(text) {
-  closed = true;
-  showEnding(null);
-  setState(text, { isClosed: true });
-  composer.hidden = true;
-  endButton.hidden = true;
-  newButton.hidden = false;
-  typingEl.textContent = "";
-  socket?.stop();
-}
+  function showAgent(agent) {
+    setState(agent ? `You are chatting with ${agent.name}.` : "Waiting for an agent… You can already write your message.");
+    document.getElementById("visitor-subtitle").textContent = agent
+      ? `${agent.name} is here to help.`
+      : "We usually answer within a few minutes.";
+  }
 
-const handlers = {
-  message: (frame) => {
-    if (frame.seq > lastSeq + 1) {
-      // Frames were lost: reconnect asking for everything after the last one we have.
-      socket.restart();
-      return;
+  function showEnding(endsAt) {
+    clearInterval(countdown);
+    endingEl.hidden = !endsAt;
+    if (!endsAt) return;
+    const tick = () => (endingEl.textContent = `This chat will end in ${formatSeconds(secondsUntil(endsAt))}.`);
+    tick();
+    countdown = setInterval(tick, 500);
+  }
+
+  function showError(text) {
+    errorEl.textContent = text;
+    errorEl.hidden = !text;
+  }
+
+  function close(text) {
+    closed = true;
+    showEnding(null);
+    setState(text, { isClosed: true });
+    composer.hidden = true;
+    endButton.hidden = true;
+    newButton.hidden = false;
+    typingEl.textContent = "";
+    socket.stop();
+  }
+
+  async function refreshState() {
+    try {
+      const fresh = await chatState(session);
+      if (fresh.status === "waiting" || fresh.status === "active" || fresh.status === "ending") showAgent(fresh.agent);
+    } catch {
+      /* the socket frames carry the same information */
     }
-    if (insertMessage(list, frame)) lastSeq = Math.max(lastSeq, frame.seq);
-    if (frame.sender.kind === "agent") typingEl.textContent = "";
-  },
-  typing: (frame) => {
-    typingEl.textContent = `${frame.sender.name} is typing…`;
-    clearTimeout(typingTimer);
-    typingTimer = setTimeout(() => (typingEl.textContent = ""), TYPING_SHOWN_MS);
-  },
-  "chat.accepted": (frame) => showAgent(frame.agent),
-  "transfer.accepted": (frame) => showAgent(frame.to),
-  "chat.ending": (frame) => showEnding(frame.ends_at),
-  "chat.end_cancelled": () => showEnding(null),
-  "chat.ended": () => close("This chat has ended. Thank you for contacting us!"),
-  "chat.missed": () =>
-    close(`Sorry, no one could answer right now. Our team will reply by e-mail${session?.email ? ` to ${session.email}` : ""}.`),
-  error: (frame) => {
-    errorEl.textContent = frame.detail;
-    errorEl.hidden = false;
-  },
-};
+  }
 
-function startConversation(state) {
+  const socket = new ReconnectingSocket(); // not connected before start() below
+  const messages = new MessageSequence(document.getElementById("visitor-messages"), {
+    // The visitor's way to ask `after_seq`: reconnect; the replay comes in as message frames.
+    fetchAfter: () => socket.restart(),
+    onAdded: (frame) => {
+      if (frame.sender.kind === "agent") typingEl.textContent = "";
+    },
+  });
+  const route = frameRouter({
+    message: (frame) => messages.receive(frame),
+    typing: (frame) => {
+      typingEl.textContent = `${frame.sender.name} is typing…`;
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(() => (typingEl.textContent = ""), TYPING_SHOWN_MS);
+    },
+    "chat.accepted": (frame) => showAgent(frame.agent),
+    "transfer.accepted": (frame) => showAgent(frame.to),
+    "chat.ending": (frame) => showEnding(frame.ends_at),
+    "chat.end_cancelled": () => showEnding(null),
+    "chat.ended": () => close("This chat has ended. Thank you for contacting us!"),
+    "chat.missed": () =>
+      close(`Sorry, no one could answer right now. Our team will reply by e-mail${session.email ? ` to ${session.email}` : ""}.`),
+    error: (frame) => showError(frame.detail),
+  });
+  const textarea = attachComposer(composer, {
+    maxChars: config.maxMessageChars,
+    send: (body) => socket.send({ type: "message.send", body, client_id: newClientId() }),
+    typing: () => socket.send({ type: "typing" }),
+    showError,
+    notConnected: "Not connected: your message was kept, send it again in a moment.",
+  });
+  endButton.addEventListener("click", () => socket.send({ type: "chat.end" }));
+  newButton.addEventListener("click", () => {
+    sessionStorage.removeItem(STORAGE_KEY);
+    location.reload();
+  });
+
   form.hidden = true;
-  view.hidden = false;
+  document.getElementById("conversation-view").hidden = false;
   document.getElementById("visitor-title").textContent = state.question || "Chat with us";
   showAgent(state.agent);
   showEnding(state.status === "ending" ? state.ends_at : null);
-  socket = new ReconnectingSocket(
-    () => wsUrl(`/ws/visitor/chats/${session.chatId}/?token=${encodeURIComponent(session.token)}&after_seq=${lastSeq}`),
-    {
-      onFrame: (frame) => handlers[frame.type]?.(frame),
-      onState: (socketState) => {
-        if (closed) return;
-        if (socketState === "reconnecting") setState("Reconnecting…");
-        else if (socketState === "refused") close("This chat can no longer be opened.");
-      },
-      onOpen: () => {
-        if (!closed) refreshState();
-      },
+  const token = encodeURIComponent(session.token);
+  socket.start(() => wsUrl(`/ws/visitor/chats/${session.chatId}/?token=${token}&after_seq=${messages.lastSeq}`), {
+    onFrame: route,
+    onState: (socketState) => {
+      if (closed) return;
+      if (socketState === "reconnecting") setState("Reconnecting…");
+      else if (socketState === "refused") close("This chat can no longer be opened.");
     },
-  );
+    onOpen: () => {
+      if (!closed) refreshState();
+    },
+  });
   textarea.focus();
 }
-
-async function refreshState() {
-  try {
-    const state = await api("GET", `/api/v1/visitor/chats/${session.chatId}/`, undefined, { "X-Visitor-Token": session.token });
-    if (state.status === "waiting" || state.status === "active" || state.status === "ending") showAgent(state.agent);
-  } catch {
-    /* the socket frames carry the same information */
-  }
-}
-
-function send() {
-  const body = textarea.value.trim();
-  if (!body || closed) return;
-  if (body.length > config.maxMessageChars) {
-    handlers.error({ detail: `Messages can be at most ${config.maxMessageChars} characters.` });
-    return;
-  }
-  if (!socket.send({ type: "message.send", body, client_id: newClientId() })) {
-    handlers.error({ detail: "Not connected: your message was kept, send it again in a moment." });
-    return;
-  }
-  textarea.value = "";
-  errorEl.hidden = true;
-}
-
-composer.addEventListener("submit", (event) => {
-  event.preventDefault();
-  send();
-});
-textarea.addEventListener("keydown", (event) => {
-  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-    event.preventDefault();
-    send();
-  }
-});
-textarea.addEventListener("input", () => {
-  const now = Date.now();
-  if (now - lastTypingSent < TYPING_SEND_EVERY_MS || !textarea.value.trim()) return;
-  lastTypingSent = now;
-  socket?.send({ type: "typing" });
-});
-endButton.addEventListener("click", () => socket.send({ type: "chat.end" }));
-newButton.addEventListener("click", () => {
-  sessionStorage.removeItem(STORAGE_KEY);
-  location.reload();
-});
 
 // A reload keeps the chat ------------------------------------------------------------------------
 
 async function resume() {
   const stored = sessionStorage.getItem(STORAGE_KEY);
   if (!stored) return;
-  session = JSON.parse(stored);
+  const session = JSON.parse(stored);
+  let state;
   try {
-    const state = await api("GET", `/api/v1/visitor/chats/${session.chatId}/`, undefined, { "X-Visitor-Token": session.token });
-    startConversation(state);
+    state = await chatState(session);
   } catch {
     sessionStorage.removeItem(STORAGE_KEY);
-    session = null;
+    return;
   }
+  startConversation(session, state);
 }
 
 resume();
