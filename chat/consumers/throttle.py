@@ -17,14 +17,13 @@ import logging
 import math
 import time
 import weakref
-from functools import lru_cache
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from helpdesk.platform.http import client_ip
+from helpdesk.platform.throttles import parse_rate
 
 logger = logging.getLogger(__name__)
 
@@ -37,19 +36,7 @@ RATE_SETTINGS = {
     "agent_frames": "WS_FRAME_RATE_AGENT",
     "ip_frames": "WS_FRAME_RATE_IP",
 }
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Redis]" = weakref.WeakKeyDictionary()
-
-
-@lru_cache(maxsize=32)
-def parse_rate(rate: str) -> tuple[int, int]:
-    """Read a rate such as "120/min" as (120, 60): DRF's format, the period by its first letter."""
-    try:
-        count, period = rate.split("/")
-        return int(count), PERIODS[period.strip()[0].lower()]
-    except (ValueError, KeyError, IndexError) as error:
-        raise ImproperlyConfigured(f"A rate looks like '120/min', got {rate!r}") from error
 
 
 def scope_client_ip(scope: dict) -> str | None:

@@ -11,8 +11,8 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from chat.consumers.throttle import parse_rate
 from helpdesk.platform.http import client_ip
+from helpdesk.platform.throttles import parse_rate
 
 
 def login_client_ip(request: HttpRequest) -> str | None:

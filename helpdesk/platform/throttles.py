@@ -1,8 +1,23 @@
 """API rate limits, counted in the shared cache (Redis) so every web process sees the same
 counts; the client address follows the same TRUSTED_PROXY_COUNT rule as visitor facts."""
 
+from functools import lru_cache
+
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@lru_cache(maxsize=32)
+def parse_rate(rate: str) -> tuple[int, int]:
+    """Read a rate such as "120/min" as (120, 60): DRF's format, the period by its first letter."""
+    try:
+        count, period = rate.split("/")
+        return int(count), PERIODS[period.strip()[0].lower()]
+    except (ValueError, KeyError, IndexError) as error:
+        raise ImproperlyConfigured(f"A rate looks like '120/min', got {rate!r}") from error
 
 
 class TokenRateThrottle(UserRateThrottle):

@@ -9,6 +9,7 @@ from django.conf import settings as django_settings
 
 from chat.consumers import throttle as ws_throttle
 from helpdesk.asgi import application
+from helpdesk.platform.throttles import parse_rate
 from tests.factories import AgentFactory, ChatFactory, accepted_chat
 from tests.support.sockets import HOST, ORIGIN, agent_socket, count_messages, receive_type, visitor_socket
 
@@ -129,7 +130,7 @@ def test_client_address_follows_the_trusted_proxy_rule(settings):
 
 @pytest.mark.parametrize("rate, parsed", [("120/min", (120, 60)), ("5/s", (5, 1)), ("1000/hour", (1000, 3600))])
 def test_rates_are_read_as_drf_reads_them(rate, parsed):
-    assert ws_throttle.parse_rate(rate) == parsed
+    assert parse_rate(rate) == parsed
 
 
 async def test_every_frame_counts_whatever_its_type(settings, agent, active_chat):
