@@ -15,6 +15,7 @@ from chat.services.participation import (
     clean_note,
     handover_expires_at,
     join,
+    lock_handover,
     lock_open_chat,
     require_available,
 )
@@ -67,13 +68,8 @@ def invitations_create(*, actor: Actor, chat_id: int, invitee_ids: list, note=""
 
 def _lock_pending(invitation_id: int, invitee: Agent | None) -> tuple[Chat, Invitation]:
     """The chat and the pending invitation, locked; addressed to `invitee` unless None (timers)."""
-    invitation_id = clean_id(invitation_id)
-    chat_id = Invitation.objects.filter(pk=invitation_id).values_list("chat_id", flat=True).first()
-    if chat_id is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such invitation.")
-    chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",)).select_related("inviter", "invitee").get(pk=invitation_id)
+    chat, invitation = lock_handover(
+        Invitation, invitation_id, related=("inviter", "invitee"), missing="No such invitation."
     )
     if invitee is not None and invitation.invitee_id != invitee.pk:
         raise DomainError(ErrorCode.NOT_FOUND, "No such invitation.")

@@ -43,6 +43,18 @@ def lock_open_chat(*, agent: Agent, chat_id: int) -> Chat:
     return chat
 
 
+def lock_handover(model, handover_id: int, *, related: tuple[str, ...], missing: str):
+    """A transfer or invitation and its chat, both locked. The chat row always first, then the
+    handover: ends, accepts and withdrawals of one chat then serialise without deadlocks."""
+    handover_id = clean_id(handover_id)
+    chat_id = model.objects.filter(pk=handover_id).values_list("chat_id", flat=True).first()
+    if chat_id is None:
+        raise DomainError(ErrorCode.NOT_FOUND, missing)
+    chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
+    handover = model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=handover_id)
+    return chat, handover
+
+
 def require_available(agent: Agent, *, field: str) -> Agent:
     """Precondition: `agent` row is locked. Another agent asked to join: Online, chat-enabled
     and under their limit."""

@@ -19,6 +19,7 @@ from chat.services.participation import (
     handover_expires_at,
     join,
     leave,
+    lock_handover,
     lock_open_chat,
     require_available,
 )
@@ -76,15 +77,7 @@ def transfer_request(
 
 
 def _lock_transfer(transfer_id: int) -> tuple[Chat, Transfer]:
-    transfer_id = clean_id(transfer_id)
-    chat_id = Transfer.objects.filter(pk=transfer_id).values_list("chat_id", flat=True).first()
-    if chat_id is None:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such transfer.")
-    chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
-    transfer = (
-        Transfer.objects.select_for_update(of=("self",)).select_related("from_agent", "to_agent").get(pk=transfer_id)
-    )
-    return chat, transfer
+    return lock_handover(Transfer, transfer_id, related=("from_agent", "to_agent"), missing="No such transfer.")
 
 
 def _require_pending(transfer: Transfer) -> None:
