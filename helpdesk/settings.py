@@ -1,7 +1,6 @@
 """Settings, read from the environment (12-factor). See README.md "Configuration"."""
 
 import os
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,34 +8,10 @@ import dj_database_url
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
+from helpdesk.environment import env_bool, env_int, env_list, env_rate
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: embedded database, generated secrets
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def env_rate(name: str, default: str) -> str:
-    """A rate in DRF's form ("120/min", "5/s"); empty means no limit."""
-    raw = os.environ.get(name, default).strip()
-    if raw and not re.fullmatch(r"\d+/[smhd][a-z]*", raw):
-        raise ImproperlyConfigured(f"{name} must look like '120/min' (or be empty), got {raw!r}")
-    return raw
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG")
