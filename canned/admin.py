@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from canned import services
 from canned.models import CannedCategory, CannedMessage
-from helpdesk.errors import DomainError
+from helpdesk.platform.errors import DomainError
 
 
 class CannedMessageAdminForm(forms.ModelForm):

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from canned import selectors, services
 from canned.models import CannedCategory, CannedMessage
 from canned.serializers import CannedCategorySerializer, CannedMessageQuerySerializer, CannedMessageSerializer
-from helpdesk.permissions import IsAgent
+from helpdesk.agents.permissions import IsAgent
 
 
 class ModelPermissions(DjangoModelPermissions):
@@ -26,14 +26,14 @@ class ModelPermissions(DjangoModelPermissions):
 PERMISSIONS = [IsAgent, ModelPermissions]
 
 
-def _write_args(data: dict) -> dict:
-    return {
-        "text": data.get("text"),
-        "department": data.get("department"),
-        "category": data.get("category"),
-        "new_category_name": data.get("new_category"),
-        "shortcut": data.get("shortcut", ""),
-    }
+# The serializer's field names as canned_message_update's keywords.
+_UPDATE_ARGS = {
+    "text": "text",
+    "department": "department",
+    "category": "category",
+    "new_category": "new_category_name",
+    "shortcut": "shortcut",
+}
 
 
 class CannedMessageListView(ListCreateAPIView):
@@ -61,7 +61,15 @@ class CannedMessageListView(ListCreateAPIView):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        message = services.canned_message_create(**_write_args(serializer.validated_data), by=request.user.agent)
+        data = serializer.validated_data
+        message = services.canned_message_create(
+            actor=request.user.agent,
+            text=data["text"],
+            department=data.get("department"),  # absent: all departments
+            category=data.get("category"),
+            new_category_name=data.get("new_category"),
+            shortcut=data.get("shortcut", ""),
+        )
         return Response(CannedMessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
@@ -76,23 +84,20 @@ class CannedMessageDetailView(RetrieveUpdateDestroyAPIView):
         return selectors.canned_messages_for(self.request.user.agent)
 
     def update(self, request, *args, **kwargs):
-        message = self.get_object()
-        serializer = self.get_serializer(message, data=request.data, partial=True)
+        serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         message = services.canned_message_update(
-            message=message,
-            text=data.get("text", message.text),
-            department=data.get("department", message.department),  # None (all departments) is a value
-            category=data.get("category", message.category),
-            new_category_name=data.get("new_category"),
-            shortcut=data.get("shortcut", message.shortcut),
-            by=request.user.agent,
+            actor=request.user.agent,
+            message_id=kwargs["message_id"],
+            # Only what the request gives: the other fields keep their values (None is a value).
+            **{keyword: data[field] for field, keyword in _UPDATE_ARGS.items() if field in data},
         )
         return Response(CannedMessageSerializer(message).data)
 
-    def perform_destroy(self, instance):
-        services.canned_message_delete(message=instance)
+    def destroy(self, request, *args, **kwargs):
+        services.canned_message_delete(actor=request.user.agent, message_id=kwargs["message_id"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CannedCategoryListView(ListCreateAPIView):
@@ -107,7 +112,7 @@ class CannedCategoryListView(ListCreateAPIView):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        category = services.canned_category_create(name=serializer.validated_data["name"])
+        category = services.canned_category_create(actor=request.user.agent, name=serializer.validated_data["name"])
         return Response(
             CannedCategorySerializer(selectors.categories_with_counts().get(pk=category.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -125,13 +130,15 @@ class CannedCategoryDetailView(RetrieveUpdateDestroyAPIView):
         return selectors.categories_with_counts()
 
     def update(self, request, *args, **kwargs):
-        category = self.get_object()
         # Not partial: a name is all a category has, so a PATCH without one is a mistake
-        # (helpdesk.schema.add_request_body_rules documents it).
-        serializer = self.get_serializer(category, data=request.data)
+        # (helpdesk.platform.schema.add_request_body_rules documents it).
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.canned_category_rename(category=category, name=serializer.validated_data["name"])
+        category = services.canned_category_rename(
+            actor=request.user.agent, category_id=kwargs["category_id"], name=serializer.validated_data["name"]
+        )
         return Response(CannedCategorySerializer(self.get_queryset().get(pk=category.pk)).data)
 
-    def perform_destroy(self, instance):
-        services.canned_category_delete(category=CannedCategory.objects.get(pk=instance.pk))
+    def destroy(self, request, *args, **kwargs):
+        services.canned_category_delete(actor=request.user.agent, category_id=kwargs["category_id"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

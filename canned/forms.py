@@ -2,15 +2,10 @@ from django import forms
 
 from canned.models import CannedCategory
 from canned.placeholders import PLACEHOLDERS
-from helpdesk.errors import DomainError
 from helpdesk.models import Department
+from helpdesk.platform.forms import DomainErrorsMixin
 
 PLACEHOLDER_HELP = "Placeholders: " + ", ".join("{" + name + "}" for name in PLACEHOLDERS) + "."
-
-
-class DomainErrorsMixin:
-    def add_domain_error(self, error: DomainError) -> None:
-        self.add_error(error.field if error.field in self.fields else None, error.detail)
 
 
 class CannedMessageForm(DomainErrorsMixin, forms.Form):

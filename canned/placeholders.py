@@ -1,4 +1,5 @@
-"""Placeholders a canned message may contain, filled when an agent inserts it in a chat."""
+"""Placeholders a canned message may contain, filled when an agent inserts it in a chat (by the
+pages' JavaScript: fillPlaceholders in static/agent/canned.js)."""
 
 import re
 
@@ -13,8 +14,3 @@ PLACEHOLDER_PATTERN = re.compile(r"\{([^{}\s]*)\}")
 
 def unknown_placeholders(text: str) -> list[str]:
     return sorted({name for name in PLACEHOLDER_PATTERN.findall(text) if name not in PLACEHOLDERS})
-
-
-def fill(text: str, values: dict[str, str]) -> str:
-    """`text` with every known placeholder replaced (the pages do the same in JavaScript)."""
-    return PLACEHOLDER_PATTERN.sub(lambda match: values.get(match.group(1), match.group(0)), text)

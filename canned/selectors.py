@@ -3,7 +3,9 @@
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from canned.models import CannedCategory, CannedMessage
+from helpdesk.agents.selectors import in_departments_of
 from helpdesk.models import Agent, Department
+from helpdesk.platform.errors import DomainError, ErrorCode
 
 
 def canned_messages_for(agent: Agent) -> QuerySet[CannedMessage]:
@@ -11,7 +13,23 @@ def canned_messages_for(agent: Agent) -> QuerySet[CannedMessage]:
     messages = CannedMessage.objects.select_related("department", "category")
     if agent.user.is_superuser:
         return messages
-    return messages.filter(Q(department__isnull=True) | Q(department__in=agent.departments.all()))
+    return messages.filter(in_departments_of(agent))
+
+
+def access_canned_message(*, agent: Agent, message_id: int) -> CannedMessage:
+    """The message, or not_found where the agent may not see it (as where it does not exist)."""
+    message = canned_messages_for(agent).filter(pk=message_id).first()
+    if message is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such canned message.")
+    return message
+
+
+def access_canned_category(*, category_id: int) -> CannedCategory:
+    """The category, or not_found. Categories are shared by every department."""
+    category = CannedCategory.objects.filter(pk=category_id).first()
+    if category is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "No such canned category.")
+    return category
 
 
 def canned_messages_filtered(

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from canned.models import CannedCategory, CannedMessage
 from helpdesk.models import Department
-from helpdesk.serializers import IdReferenceField, QuerySerializer, SlugReferenceField, StrictCharField
+from helpdesk.platform.fields import IdReferenceField, QuerySerializer, SlugReferenceField, StrictCharField
 
 
 class CannedCategorySerializer(serializers.ModelSerializer):

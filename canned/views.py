@@ -5,12 +5,12 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 
 from canned import selectors, services
 from canned.forms import CannedCategoryForm, CannedMessageFilterForm, CannedMessageForm
-from canned.models import CannedCategory
-from helpdesk.errors import DomainError
+from helpdesk.platform.errors import DomainError
 
 
 def _agent(request):
@@ -22,6 +22,14 @@ def _agent(request):
 
 def _page(request, template, **context):
     return render(request, template, {"agent": _agent(request), "active": "canned", **context})
+
+
+def _found(access, **ids):
+    """What an access_* selector returns, or the 404 page for what is missing or not visible."""
+    try:
+        return access(**ids)
+    except DomainError as error:
+        raise Http404(error.detail) from error
 
 
 @login_required
@@ -61,10 +69,10 @@ def _message_form(request, message=None):
         }
         try:
             if message is None:
-                services.canned_message_create(**args, by=agent)
+                services.canned_message_create(actor=agent, **args)
                 flash.success(request, "Canned message saved.")
             else:
-                services.canned_message_update(message=message, **args, by=agent)
+                services.canned_message_update(actor=agent, message_id=message.pk, **args)
                 flash.success(request, "Canned message updated.")
             return redirect("canned-messages")
         except DomainError as error:
@@ -82,16 +90,17 @@ def message_create(request):
 @login_required
 @permission_required("canned.change_cannedmessage", raise_exception=True)
 def message_edit(request, message_id: int):
-    message = get_object_or_404(selectors.canned_messages_for(_agent(request)), pk=message_id)
+    message = _found(selectors.access_canned_message, agent=_agent(request), message_id=message_id)
     return _message_form(request, message)
 
 
 @login_required
 @permission_required("canned.delete_cannedmessage", raise_exception=True)
 def message_delete(request, message_id: int):
-    message = get_object_or_404(selectors.canned_messages_for(_agent(request)), pk=message_id)
+    agent = _agent(request)
+    message = _found(selectors.access_canned_message, agent=agent, message_id=message_id)
     if request.method == "POST":
-        services.canned_message_delete(message=message)
+        services.canned_message_delete(actor=agent, message_id=message.pk)
         flash.success(request, "Canned message deleted.")
         return redirect("canned-messages")
     return _page(
@@ -106,14 +115,15 @@ def category_list(request):
 
 
 def _category_form(request, category=None):
+    agent = _agent(request)
     form = CannedCategoryForm(request.POST or None, initial={"name": category.name} if category else {})
     if request.method == "POST" and form.is_valid():
         try:
             if category is None:
-                services.canned_category_create(name=form.cleaned_data["name"])
+                services.canned_category_create(actor=agent, name=form.cleaned_data["name"])
                 flash.success(request, "Category saved.")
             else:
-                services.canned_category_rename(category=category, name=form.cleaned_data["name"])
+                services.canned_category_rename(actor=agent, category_id=category.pk, name=form.cleaned_data["name"])
                 flash.success(request, "Category renamed.")
             return redirect("canned-categories")
         except DomainError as error:
@@ -131,16 +141,16 @@ def category_create(request):
 @login_required
 @permission_required("canned.change_cannedcategory", raise_exception=True)
 def category_edit(request, category_id: int):
-    return _category_form(request, get_object_or_404(CannedCategory, pk=category_id))
+    return _category_form(request, _found(selectors.access_canned_category, category_id=category_id))
 
 
 @login_required
 @permission_required("canned.delete_cannedcategory", raise_exception=True)
 def category_delete(request, category_id: int):
-    category = get_object_or_404(CannedCategory, pk=category_id)
+    category = _found(selectors.access_canned_category, category_id=category_id)
     if request.method == "POST":
         try:
-            services.canned_category_delete(category=category)
+            services.canned_category_delete(actor=_agent(request), category_id=category.pk)
             flash.success(request, "Category deleted.")
         except DomainError as error:
             flash.error(request, error.detail)

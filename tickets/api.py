@@ -4,7 +4,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk.permissions import IsAgent
+from helpdesk.agents.permissions import IsAgent
 from tickets import selectors, services
 from tickets.serializers import (
     CommentSerializer,
@@ -49,12 +49,15 @@ class TicketDetailView(APIView):
     def patch(self, request, ticket_id: int):
         """Change status and/or assignee; each change is recorded in `history`."""
         agent = request.user.agent
-        ticket = selectors.access_ticket(agent=agent, ticket_id=ticket_id)
         serializer = TicketUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.ticket_update(
-            ticket=ticket, by=agent, status=data.get("status"), assignee=data.get("assignee"), assign="assignee" in data
+            actor=agent,
+            ticket_id=ticket_id,
+            status=data.get("status"),
+            assignee=data.get("assignee"),
+            assign="assignee" in data,
         )
         return Response(TicketDetailSerializer(selectors.access_ticket(agent=agent, ticket_id=ticket_id)).data)
 
@@ -67,11 +70,11 @@ class _TicketEntryView(APIView):
 
     @extend_schema(request=CommentSerializer, responses={201: ThreadEntrySerializer})
     def post(self, request, ticket_id: int):
-        agent = request.user.agent
-        ticket = selectors.access_ticket(agent=agent, ticket_id=ticket_id)
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        entry = type(self).add_entry(ticket=ticket, body=serializer.validated_data["body"], by=agent)
+        entry = type(self).add_entry(
+            actor=request.user.agent, ticket_id=ticket_id, body=serializer.validated_data["body"]
+        )
         return Response(ThreadEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,10 +1,10 @@
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from chat.models import ChatParticipant
-from helpdesk.errors import DomainError
+from helpdesk.agents.selectors import in_departments_of
 from helpdesk.models import Agent
+from helpdesk.platform.errors import DomainError, ErrorCode
 from tickets.models import Ticket
 
 # The predefined views, by the slug the API uses.
@@ -39,17 +39,19 @@ def tickets_visible_to(agent: Agent) -> QuerySet[Ticket]:
     tickets = Ticket.objects.select_related("department", "assignee", "source_chat")
     if agent.user.is_superuser:
         return tickets
-    until_the_end = ChatParticipant.objects.filter(
-        chat=OuterRef("source_chat"), agent=agent, left_seq__gte=OuterRef("source_chat__last_seq")
+    # Through the ticket's own relations, so that tickets need not import chat: both conditions
+    # in one filter() are about the same participant row.
+    until_the_end = Ticket.objects.filter(
+        pk=OuterRef("pk"),
+        source_chat__chatparticipant__agent=agent,
+        source_chat__chatparticipant__left_seq__gte=F("source_chat__last_seq"),
     )
-    return tickets.filter(
-        Q(department__in=agent.departments.all()) | Q(department__isnull=True) | Exists(until_the_end)
-    )
+    return tickets.filter(in_departments_of(agent) | Exists(until_the_end))
 
 
 def _view_filter(view: str, agent: Agent) -> Q:
     if view not in VIEWS:
-        raise DomainError("invalid", f"Unknown view {view!r}; use one of {', '.join(VIEWS)}.")
+        raise DomainError(ErrorCode.INVALID, f"Unknown view {view!r}; use one of {', '.join(VIEWS)}.")
     return Q(assignee=agent) if view == "mine" else VIEWS[view]
 
 
@@ -83,19 +85,23 @@ def tickets_matching(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
 
 def tickets_listed(*, agent: Agent, view: str = "all", query: str = "", sort: str = "newest") -> QuerySet[Ticket]:
     if sort not in SORTS:
-        raise DomainError("invalid", f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.")
+        raise DomainError(ErrorCode.INVALID, f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.")
     return tickets_matching(tickets_in_view(agent=agent, view=view), query).order_by(SORTS[sort], "-pk")
 
 
 def access_ticket(*, agent: Agent, ticket_id: int) -> Ticket:
-    ticket = (
-        tickets_visible_to(agent)
-        .prefetch_related("thread", "agents", "changes__changed_by")
-        .filter(pk=ticket_id)
-        .first()
+    """The ticket to read, with its thread, agents and history; not_found where the agent may not
+    see it."""
+    return ticket_or_not_found(
+        tickets_visible_to(agent).prefetch_related("thread", "agents", "changes__changed_by"), ticket_id
     )
+
+
+def ticket_or_not_found(tickets: QuerySet[Ticket], ticket_id: int) -> Ticket:
+    """The one refusal for a ticket that does not exist and one that may not be seen alike."""
+    ticket = tickets.filter(pk=ticket_id).first()
     if ticket is None:
-        raise DomainError("not_found", "No such ticket.")
+        raise DomainError(ErrorCode.NOT_FOUND, "No such ticket.")
     return ticket
 
 

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from helpdesk.models import Agent, Department
-from helpdesk.serializers import IdReferenceField, QuerySerializer, SlugReferenceField, StrictCharField
+from helpdesk.platform.fields import IdReferenceField, QuerySerializer, SlugReferenceField, StrictCharField
 from tickets.models import ThreadEntry, Ticket, TicketChange
 
 

@@ -1,4 +1,9 @@
-"""Every change of a ticket's state."""
+"""Every change of a ticket's state.
+
+Each service takes the acting principal as `actor`, checks what it may do and names entries and
+history after it: an agent changes the tickets they can see (tickets.selectors.tickets_visible_to),
+and one they cannot see is not_found. The system writes the tickets of finished chats; the admin's
+bulk close reaches every ticket (tickets_close)."""
 
 import logging
 
@@ -8,9 +13,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from helpdesk.errors import DomainError
+from helpdesk.actors import System
 from helpdesk.models import Agent
-from helpdesk.webhooks import webhooks_enqueue
+from helpdesk.platform.errors import DomainError, ErrorCode
+from helpdesk.webhooks.services import webhooks_enqueue
+from tickets import selectors
 from tickets.models import ThreadEntry, Ticket, TicketChange
 
 logger = logging.getLogger(__name__)
@@ -19,7 +26,8 @@ ENTRY_MAX_CHARS = 10000
 
 def ticket_create_from_chat(*, chat, kind: str) -> Ticket:
     """Write the ticket for a finished chat: its question as the subject, the visitor as the
-    requester and the question followed by the whole conversation as the thread.
+    requester and the question followed by the whole conversation as the thread. The system
+    does this (chat.services.ending), for any chat.
 
     Call inside the transaction that closes the chat; the one-to-one `source_chat` makes a
     second ticket for the same chat impossible.
@@ -83,45 +91,71 @@ def _subject(question: str) -> str:
     return line if len(line) <= 255 else line[:254] + "…"
 
 
-def _lock(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=ticket.pk)
+def _lock(ticket_id: int, *, visible_to: Agent | None) -> Ticket:
+    """The ticket, locked (SELECT FOR UPDATE) for the caller's transaction; not_found where the
+    agent `visible_to` may not see it (None: any ticket)."""
+    tickets = Ticket.objects.all() if visible_to is None else selectors.tickets_visible_to(visible_to)
+    return selectors.ticket_or_not_found(tickets.select_for_update(of=("self",)).select_related("assignee"), ticket_id)
 
 
 def ticket_update(
-    *, ticket: Ticket, by: Agent | None, status: str | None = None, assignee: Agent | None = None, assign: bool = False
+    *, actor: Agent, ticket_id: int, status: str | None = None, assignee: Agent | None = None, assign: bool = False
 ) -> Ticket:
     """Change status and/or assignee (`assign=True` with `assignee=None` unassigns); every real
-    change is written to the ticket's history."""
+    change is written to the ticket's history as the actor's."""
     if status is not None and status not in Ticket.Status.values:
-        raise DomainError("invalid", "Status must be Open, On Hold or Closed.", field="status")
+        raise DomainError(ErrorCode.INVALID, "Status must be Open, On Hold or Closed.", field="status")
     with transaction.atomic():
-        ticket = _lock(ticket)
-        changes = []
-        if status is not None and status != ticket.status:
-            changes.append((TicketChange.Field.STATUS, ticket.get_status_display(), Ticket.Status(status).label))
-            ticket.status = status
-        if assign and assignee != ticket.assignee:
-            if assignee is not None and not assignee.user.is_active:
-                raise DomainError("invalid", "That agent's account is disabled.", field="assignee")
-            changes.append((TicketChange.Field.ASSIGNEE, str(ticket.assignee or ""), str(assignee or "")))
-            ticket.assignee = assignee
-        if changes:
-            ticket.save(update_fields=["status", "assignee", "updated_at"])
-            TicketChange.objects.bulk_create(
-                TicketChange(ticket=ticket, field=field, old_value=old, new_value=new, changed_by=by)
-                for field, old, new in changes
-            )
-            data = ticket_event_data(ticket)
-            data["changes"] = [{"field": field, "from": old, "to": new} for field, old, new in changes]
-            webhooks_enqueue("ticket.updated", data)
+        ticket = _lock(ticket_id, visible_to=actor)
+        return _change(ticket, by=actor, status=status, assignee=assignee, assign=assign)
+
+
+def tickets_close(*, actor: Agent | System, ticket_ids: list[int]) -> int:
+    """Close tickets in bulk, as managers do from the admin; returns how many were selected.
+
+    The admin lists every department's tickets and Django's admin permissions decide who gets
+    there, so this reaches any ticket: for the system (an admin user without an agent profile)
+    or an agent holding `tickets.change_ticket` (managers, superusers); any other agent is
+    not_allowed. The history names the agent."""
+    by = actor if isinstance(actor, Agent) else None
+    if by is not None and not by.user.has_perm("tickets.change_ticket"):
+        raise DomainError(ErrorCode.NOT_ALLOWED, "You may not change tickets.")
+    with transaction.atomic():
+        for ticket_id in sorted(ticket_ids):  # one order, so that two bulk closes cannot deadlock
+            _change(_lock(ticket_id, visible_to=None), by=by, status=Ticket.Status.CLOSED)
+    return len(ticket_ids)
+
+
+def _change(
+    ticket: Ticket, *, by: Agent | None, status: str | None = None, assignee: Agent | None = None, assign: bool = False
+) -> Ticket:
+    """Precondition: `ticket` is locked and `status` one of Ticket.Status."""
+    changes = []
+    if status is not None and status != ticket.status:
+        changes.append((TicketChange.Field.STATUS, ticket.get_status_display(), Ticket.Status(status).label))
+        ticket.status = status
+    if assign and assignee != ticket.assignee:
+        if assignee is not None and not assignee.user.is_active:
+            raise DomainError(ErrorCode.INVALID, "That agent's account is disabled.", field="assignee")
+        changes.append((TicketChange.Field.ASSIGNEE, str(ticket.assignee or ""), str(assignee or "")))
+        ticket.assignee = assignee
+    if changes:
+        ticket.save(update_fields=["status", "assignee", "updated_at"])
+        TicketChange.objects.bulk_create(
+            TicketChange(ticket=ticket, field=field, old_value=old, new_value=new, changed_by=by)
+            for field, old, new in changes
+        )
+        data = ticket_event_data(ticket)
+        data["changes"] = [{"field": field, "from": old, "to": new} for field, old, new in changes]
+        webhooks_enqueue("ticket.updated", data)
     return ticket
 
 
 def _clean_entry_body(body) -> str:
     if not isinstance(body, str) or not body.strip():
-        raise DomainError("invalid", "Write something first.", field="body")
+        raise DomainError(ErrorCode.INVALID, "Write something first.", field="body")
     if "\x00" in body or len(body) > ENTRY_MAX_CHARS:
-        raise DomainError("invalid", f"At most {ENTRY_MAX_CHARS} characters of text.", field="body")
+        raise DomainError(ErrorCode.INVALID, f"At most {ENTRY_MAX_CHARS} characters of text.", field="body")
     return body.strip()
 
 
@@ -139,25 +173,26 @@ def _append_entry(ticket: Ticket, *, kind: str, body: str, by: Agent) -> ThreadE
     )
 
 
-def ticket_comment_add(*, ticket: Ticket, body, by: Agent) -> ThreadEntry:
-    """An internal comment: agents see it, the requester never does."""
+def ticket_comment_add(*, actor: Agent, ticket_id: int, body: str) -> ThreadEntry:
+    """An internal comment by the actor: agents see it, the requester never does."""
     body = _clean_entry_body(body)
     with transaction.atomic():
-        return _append_entry(_lock(ticket), kind=ThreadEntry.Kind.COMMENT, body=body, by=by)
+        ticket = _lock(ticket_id, visible_to=actor)
+        return _append_entry(ticket, kind=ThreadEntry.Kind.COMMENT, body=body, by=actor)
 
 
-def ticket_reply_by_email(*, ticket: Ticket, body, by: Agent) -> ThreadEntry:
+def ticket_reply_by_email(*, actor: Agent, ticket_id: int, body: str) -> ThreadEntry:
     """Answer a missed chat by e-mail (Django's e-mail backend) and record the reply on the thread.
 
     The mail is sent inside the transaction, after the entry is written: if sending fails the
     entry is rolled back, so the thread never shows a reply that did not go out.
     """
     body = _clean_entry_body(body)
-    if ticket.kind != Ticket.Kind.MISSED_CHAT:
-        raise DomainError("not_allowed", "Replies by e-mail are for missed chats.")
     with transaction.atomic():
-        ticket = _lock(ticket)
-        entry = _append_entry(ticket, kind=ThreadEntry.Kind.REPLY, body=body, by=by)
+        ticket = _lock(ticket_id, visible_to=actor)
+        if ticket.kind != Ticket.Kind.MISSED_CHAT:
+            raise DomainError(ErrorCode.NOT_ALLOWED, "Replies by e-mail are for missed chats.")
+        entry = _append_entry(ticket, kind=ThreadEntry.Kind.REPLY, body=body, by=actor)
         try:
             send_mail(
                 subject=f"Re: {ticket.subject} [#{ticket.pk}]",
@@ -167,5 +202,5 @@ def ticket_reply_by_email(*, ticket: Ticket, body, by: Agent) -> ThreadEntry:
             )
         except Exception as error:
             logger.exception("reply to ticket %s not sent", ticket.pk)
-            raise DomainError("email_failed", "The e-mail could not be sent; try again later.") from error
+            raise DomainError(ErrorCode.EMAIL_FAILED, "The e-mail could not be sent; try again later.") from error
     return entry

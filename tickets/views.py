@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from helpdesk.errors import DomainError
+from helpdesk.platform.errors import DomainError
 from tickets import selectors, services
 from tickets.forms import EntryForm, TicketFilterForm, TicketUpdateForm
 from tickets.models import Ticket
@@ -56,8 +56,8 @@ def ticket_detail(request, ticket_id: int):
                 update = TicketUpdateForm(request.POST)
                 if update.is_valid():
                     services.ticket_update(
-                        ticket=ticket,
-                        by=agent,
+                        actor=agent,
+                        ticket_id=ticket.pk,
                         status=update.cleaned_data["status"],
                         assignee=update.cleaned_data["assignee"],
                         assign=True,
@@ -73,10 +73,10 @@ def ticket_detail(request, ticket_id: int):
                 if form.is_valid():
                     body = form.cleaned_data["body"]
                     if action == "comment":
-                        services.ticket_comment_add(ticket=ticket, body=body, by=agent)
+                        services.ticket_comment_add(actor=agent, ticket_id=ticket.pk, body=body)
                         flash.success(request, "Comment added.")
                     else:
-                        services.ticket_reply_by_email(ticket=ticket, body=body, by=agent)
+                        services.ticket_reply_by_email(actor=agent, ticket_id=ticket.pk, body=body)
                         flash.success(request, f"Reply sent to {ticket.requester_email}.")
                     return redirect("ticket-detail-page", ticket_id=ticket.pk)
         except DomainError as error:

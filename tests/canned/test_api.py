@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from canned.models import CannedCategory, CannedMessage
-from tests.conftest import api_client_for
 from tests.factories import AgentFactory, CannedCategoryFactory, CannedMessageFactory
+from tests.support.api import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def agent_api(sales):
     """An agent created the way every agent is, so in the Agents group."""
-    from helpdesk.services import agent_create
+    from helpdesk.agents.services import agent_create
 
     agent, token = agent_create(username="carol", password="pw-123456", name="Carol", departments=[sales])
     agent.api_key = token.key  # as the factory does: only its hash is stored

@@ -8,10 +8,11 @@ from django.test import Client
 
 from canned import services
 from canned.models import CannedCategory, CannedMessage
-from helpdesk.errors import DomainError
 from helpdesk.models import AGENTS_GROUP
-from tests.conftest import api_client_for
+from helpdesk.platform.errors import DomainError
 from tests.factories import AgentFactory, CannedCategoryFactory, CannedMessageFactory
+from tests.support.accounts import AGENTS_GROUP_PERMISSIONS
+from tests.support.api import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,12 @@ def test_managers_group_holds_the_permission_from_the_migration():
     managers = Group.objects.get(name="Managers")
     assert managers.permissions.filter(codename="add_global_cannedmessage").exists()
     assert not Group.objects.get(name="Agents").permissions.filter(codename="add_global_cannedmessage").exists()
+
+
+def test_agents_group_holds_what_the_agents_group_fixture_grants():
+    """The `agents_group` fixture makes this group again for transactional tests."""
+    codenames = Group.objects.get(name=AGENTS_GROUP).permissions.values_list("codename", flat=True)
+    assert sorted(codenames) == sorted(AGENTS_GROUP_PERMISSIONS)
 
 
 @pytest.mark.parametrize("department", ["support", None])
@@ -115,7 +122,9 @@ def test_new_category_needs_the_add_category_permission(sales_agent):
 
 def test_service_refuses_the_same_way(sales_agent, support):
     with pytest.raises(DomainError) as error:
-        services.canned_message_create(text="Hi", department=support, category=CannedCategoryFactory(), by=sales_agent)
+        services.canned_message_create(
+            actor=sales_agent, text="Hi", department=support, category=CannedCategoryFactory()
+        )
     assert (error.value.code, error.value.field, error.value.http_status) == ("not_allowed", "department", 403)
 
 

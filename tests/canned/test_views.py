@@ -3,7 +3,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from canned.models import CannedCategory, CannedMessage
-from helpdesk.services import agent_create
+from helpdesk.agents.services import agent_create
 from tests.factories import CannedCategoryFactory, CannedMessageFactory
 
 pytestmark = pytest.mark.django_db

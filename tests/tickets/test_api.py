@@ -1,6 +1,7 @@
 import pytest
 
 from chat import services
+from helpdesk.actors import SYSTEM, ChatVisitor
 from tests.factories import ChatFactory, accepted_chat
 
 pytestmark = pytest.mark.django_db
@@ -8,12 +9,14 @@ pytestmark = pytest.mark.django_db
 
 def test_views_and_detail_with_thread(sales, support, api, agent):
     ended = accepted_chat(agent=agent, department=sales, question="Invoice copy?")
-    services.message_post(chat_id=ended.pk, body="<script>alert(1)</script>", sender_kind="visitor", sender_name="V")
-    services.chat_end(chat_id=ended.pk, agent=agent)
+    services.message_post(
+        actor=ChatVisitor(chat_id=ended.pk, name="V"), chat_id=ended.pk, body="<script>alert(1)</script>"
+    )
+    services.chat_end(actor=agent, chat_id=ended.pk)
     missed = ChatFactory(department=sales)
-    services.chat_visitor_leave(chat=missed)
+    services.chat_end(actor=ChatVisitor.of(missed), chat_id=missed.pk)
     hidden = ChatFactory(department=support)
-    services.chat_visitor_leave(chat=hidden)  # another department's ticket
+    services.chat_end(actor=ChatVisitor.of(hidden), chat_id=hidden.pk)  # another department's ticket
 
     def ids(view):
         return [t["chat_id"] for t in api.get(f"/api/v1/tickets/?view={view}").json()["results"]]
@@ -35,7 +38,7 @@ def test_views_and_detail_with_thread(sales, support, api, agent):
 
 def test_status_assignee_and_comments_over_rest(sales, api, agent, other_agent):
     chat = accepted_chat(agent=agent, department=sales)
-    services.chat_end(chat_id=chat.pk, agent=agent)
+    services.chat_end(actor=agent, chat_id=chat.pk)
     ticket_id = chat.ticket.pk
     response = api.patch(
         f"/api/v1/tickets/{ticket_id}/", {"status": "on_hold", "assignee": other_agent.pk}, format="json"
@@ -57,7 +60,7 @@ def test_status_assignee_and_comments_over_rest(sales, api, agent, other_agent):
 
 def test_agent_never_reaches_another_departments_ticket(support, api):
     hidden = ChatFactory(department=support)
-    services.chat_visitor_leave(chat=hidden)
+    services.chat_end(actor=ChatVisitor.of(hidden), chat_id=hidden.pk)
     ticket_id = hidden.ticket.pk
     assert api.get(f"/api/v1/tickets/{ticket_id}/").status_code == 404
     assert api.patch(f"/api/v1/tickets/{ticket_id}/", {"status": "closed"}, format="json").status_code == 404
@@ -68,12 +71,12 @@ def test_reply_by_email_over_rest(sales, api, agent):
     from django.core import mail
 
     missed = ChatFactory(department=sales, question="Open on Sunday?")
-    services.chat_visitor_leave(chat=missed)
+    services.chat_end(actor=ChatVisitor.of(missed), chat_id=missed.pk)
     response = api.post(f"/api/v1/tickets/{missed.ticket.pk}/replies/", {"body": "Yes, 10 to 4."}, format="json")
     assert response.status_code == 201 and response.json()["kind"] == "reply"
     assert mail.outbox[0].to == [missed.visitor.email]
     chat = accepted_chat(agent=agent, department=sales)
-    services.chat_end(chat_id=chat.pk, agent=agent)
+    services.chat_end(actor=agent, chat_id=chat.pk)
     refused = api.post(f"/api/v1/tickets/{chat.ticket.pk}/replies/", {"body": "x"}, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "not_allowed"
 
@@ -81,12 +84,12 @@ def test_reply_by_email_over_rest(sales, api, agent):
 def test_list_filters_by_status_department_and_assignee(sales, support, api, agent):
     agent.departments.add(support)
     for department in (sales, support):
-        services.chat_visitor_leave(chat=ChatFactory(department=department))
+        services.chat_end(actor=SYSTEM, chat_id=ChatFactory(department=department).pk)
     from tickets import services as ticket_services
     from tickets.models import Ticket
 
     sales_ticket = Ticket.objects.get(department=sales)
-    ticket_services.ticket_update(ticket=sales_ticket, by=agent, status="closed", assignee=agent, assign=True)
+    ticket_services.ticket_update(actor=agent, ticket_id=sales_ticket.pk, status="closed", assignee=agent, assign=True)
 
     def ids(query):
         return [t["id"] for t in api.get(f"/api/v1/tickets/?{query}").json()["results"]]

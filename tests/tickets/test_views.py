@@ -3,6 +3,7 @@ from django.core import mail
 from django.test import Client
 
 from chat import services as chat_services
+from helpdesk.actors import ChatVisitor
 from tests.factories import ChatFactory, accepted_chat
 from tickets.models import Ticket, TicketChange
 
@@ -18,8 +19,9 @@ def client(agent):
 
 def test_list_shows_views_with_counts_and_searches(client, agent, sales):
     chat = accepted_chat(agent=agent, department=sales, question="Broken checkout")
-    chat_services.chat_end(chat_id=chat.pk, agent=agent)
-    chat_services.chat_visitor_leave(chat=ChatFactory(department=sales, question="Norway shipping?"))
+    chat_services.chat_end(actor=agent, chat_id=chat.pk)
+    unanswered = ChatFactory(department=sales, question="Norway shipping?")
+    chat_services.chat_end(actor=ChatVisitor.of(unanswered), chat_id=unanswered.pk)
     html = client.get("/tickets/").content.decode()
     for label in ("All Tickets", "Open", "My Tickets", "Chat Transcripts", "Missed Chats", "Broken checkout"):
         assert label in html
@@ -32,7 +34,7 @@ def test_list_shows_views_with_counts_and_searches(client, agent, sales):
 
 def test_detail_updates_comments_and_replies(client, agent, sales):
     chat = ChatFactory(department=sales, question="Norway shipping?")
-    chat_services.chat_visitor_leave(chat=chat)
+    chat_services.chat_end(actor=ChatVisitor.of(chat), chat_id=chat.pk)
     ticket = Ticket.objects.get(source_chat=chat)
     url = f"/tickets/{ticket.pk}/"
     page = client.get(url).content.decode()
