@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from helpdesk.agents import services
-from helpdesk.platform.errors import DomainError
 from helpdesk.models import Department
+from helpdesk.platform.errors import DomainError
 
 
 class Command(BaseCommand):
