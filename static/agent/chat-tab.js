@@ -6,13 +6,12 @@
 //   handover              the transfer / invite / leave dialogs (handover-dialogs.js)
 //   tabsEl, panelsEl, template
 //   activate(id), close(id), isShown(id)   the tab strip (tabs.js)
-import { attachComposer } from "../common/composer.js";
-import { formatDateTime, formatSeconds, h, mailtoHref, newClientId, secondsUntil } from "../common/dom.js";
+import { attachComposer, typingIndicator } from "../common/composer.js";
+import { countdown, formatDateTime, h, mailtoHref, newClientId } from "../common/dom.js";
 import { dropdownMenu } from "../common/menu.js";
 import { MessageSequence } from "../common/sequence.js";
 import { attachCannedSuggestions } from "./canned.js";
 
-const TYPING_SHOWN_MS = 4000;
 const REFRESH_RETRY_MS = 2000;
 const HANDOVER_NOTE_MS = 6000;
 
@@ -74,7 +73,7 @@ export class ChatTab {
     panel.hidden = true;
     this.panel = panel;
     this.list = panel.querySelector(".conversation");
-    this.typing = panel.querySelector(".typing");
+    this.typing = typingIndicator(panel.querySelector(".typing"));
     this.composer = panel.querySelector(".composer");
     this.composerError = panel.querySelector(".composer-error");
     this.endingBanner = panel.querySelector(".ending-banner");
@@ -188,16 +187,12 @@ export class ChatTab {
   }
 
   renderEnding() {
-    clearInterval(this.countdown);
+    this.stopCountdown?.();
     const ending = this.chat.status === "ending" && this.chat.ends_at && !this.readOnly;
     this.endingBanner.hidden = !ending;
     if (!ending) return;
     const text = this.endingBanner.querySelector(".ending-text");
-    const tick = () => {
-      text.textContent = `This chat ends in ${formatSeconds(secondsUntil(this.chat.ends_at))}`;
-    };
-    tick();
-    this.countdown = setInterval(tick, 500);
+    this.stopCountdown = countdown(this.chat.ends_at, (left) => (text.textContent = `This chat ends in ${left}`));
   }
 
   // A message frame; the sequence drops duplicates and fetches what a gap shows was missed.
@@ -206,12 +201,8 @@ export class ChatTab {
   }
 
   onMessageAdded(frame) {
-    if (frame.sender.kind === "visitor") this.typing.textContent = "";
+    if (frame.sender.kind === "visitor") this.typing.clear();
     if (!this.deps.isShown(this.id) && frame.sender.kind !== "agent") this.markUnread();
-  }
-
-  catchUp() {
-    return this.messages.catchUp();
   }
 
   async reload() {
@@ -223,7 +214,7 @@ export class ChatTab {
   async refresh() {
     try {
       await this.reload();
-      await this.catchUp();
+      await this.messages.catchUp();
     } catch (failure) {
       console.warn(`chat ${this.id}: refresh failed, retrying`, failure);
       clearTimeout(this.retry);
@@ -253,9 +244,7 @@ export class ChatTab {
   }
 
   showTyping(frame) {
-    this.typing.textContent = `${frame.sender.name} is typing…`;
-    clearTimeout(this.typingTimer);
-    this.typingTimer = setTimeout(() => (this.typing.textContent = ""), TYPING_SHOWN_MS);
+    this.typing.show(frame.sender.name);
   }
 
   // A line above the composer about a transfer or invitation; with a transfer id it offers Withdraw.
@@ -292,7 +281,7 @@ export class ChatTab {
   }
 
   remove() {
-    clearInterval(this.countdown);
+    this.stopCountdown?.();
     this.endMenu.close();
     this.moreMenu.close();
     this.tab.remove();

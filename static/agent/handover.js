@@ -5,19 +5,20 @@ import { PopupStack } from "../common/popups.js";
 
 // `popupsEl`: where popups stack; `tabs`: ChatTabs; `api`: the REST client.
 export function handoverHandlers({ me, popupsEl, tabs, api }) {
-  const popups = new PopupStack(popupsEl); // "transfer:<id>" | "invitation:<id>" -> popup
+  const popups = new PopupStack(popupsEl); // "transfers/<id>" | "invitations/<id>" -> popup
 
-  function requestPopup(key, { kind, title, who, frame, acceptUrl, declineUrl }) {
-    const answer = (url) => async (popup) => {
+  // `request`: "transfers/<id>" or "invitations/<id>", the popup's key and its API path.
+  function requestPopup(request, { kind, title, who, frame }) {
+    const answer = (verb) => async (popup) => {
       for (const button of popup.buttons) button.disabled = true;
       try {
-        await api("POST", url);
-        popups.close(key);
+        await api("POST", `/api/v1/${request}/${verb}/`);
+        popups.close(request);
       } catch (failure) {
-        popups.close(key, failure.message);
+        popups.close(request, failure.message);
       }
     };
-    popups.open(key, {
+    popups.open(request, {
       kind,
       label: `${title} from ${who}`,
       title,
@@ -25,8 +26,8 @@ export function handoverHandlers({ me, popupsEl, tabs, api }) {
       question: frame.question,
       quote: frame.note,
       actions: [
-        { text: "Decline", onClick: answer(declineUrl) },
-        { text: "Accept", primary: true, onClick: answer(acceptUrl) },
+        { text: "Decline", onClick: answer("decline") },
+        { text: "Accept", primary: true, onClick: answer("accept") },
       ],
     });
   }
@@ -37,29 +38,22 @@ export function handoverHandlers({ me, popupsEl, tabs, api }) {
   }
 
   function transferEnded(frame, text) {
-    if (frame.to.id === me.id) popups.close(`transfer:${frame.transfer_id}`, frame.type === "transfer.withdrawn" ? "Withdrawn" : null);
+    if (frame.to.id === me.id) popups.close(`transfers/${frame.transfer_id}`, frame.type === "transfer.withdrawn" ? "Withdrawn" : null);
     if (frame.from.id === me.id) tabs.get(frame.chat_id)?.noteHandover(text);
   }
 
   function invitationEnded(frame, text) {
-    if (frame.invitee.id === me.id) popups.close(`invitation:${frame.invitation_id}`);
+    if (frame.invitee.id === me.id) popups.close(`invitations/${frame.invitation_id}`);
     else tabs.get(frame.chat_id)?.noteHandover(text);
   }
 
   return {
     "transfer.requested": (frame) => {
       if (frame.to.id !== me.id) return;
-      requestPopup(`transfer:${frame.transfer_id}`, {
-        kind: "transfer",
-        title: "Transfer request",
-        who: frame.from.name,
-        frame,
-        acceptUrl: `/api/v1/transfers/${frame.transfer_id}/accept/`,
-        declineUrl: `/api/v1/transfers/${frame.transfer_id}/decline/`,
-      });
+      requestPopup(`transfers/${frame.transfer_id}`, { kind: "transfer", title: "Transfer request", who: frame.from.name, frame });
     },
     "transfer.accepted": async (frame) => {
-      popups.close(`transfer:${frame.transfer_id}`);
+      popups.close(`transfers/${frame.transfer_id}`);
       const tab = tabs.get(frame.chat_id);
       if (frame.to.id === me.id) await joined(frame);
       else if (frame.from.id === me.id && tab) tab.makeReadOnly(`Transferred to ${frame.to.name}`);
@@ -69,17 +63,10 @@ export function handoverHandlers({ me, popupsEl, tabs, api }) {
     "transfer.withdrawn": (frame) => transferEnded(frame, "The transfer was withdrawn."),
     "invitation.requested": (frame) => {
       if (frame.invitee.id !== me.id) return;
-      requestPopup(`invitation:${frame.invitation_id}`, {
-        kind: "invite",
-        title: "Invitation to a chat",
-        who: frame.inviter.name,
-        frame,
-        acceptUrl: `/api/v1/invitations/${frame.invitation_id}/accept/`,
-        declineUrl: `/api/v1/invitations/${frame.invitation_id}/decline/`,
-      });
+      requestPopup(`invitations/${frame.invitation_id}`, { kind: "invite", title: "Invitation to a chat", who: frame.inviter.name, frame });
     },
     "invitation.accepted": async (frame) => {
-      popups.close(`invitation:${frame.invitation_id}`);
+      popups.close(`invitations/${frame.invitation_id}`);
       if (frame.invitee.id === me.id) await joined(frame);
       else tabs.get(frame.chat_id)?.noteHandover(`${frame.invitee.name} joined the chat.`);
     },

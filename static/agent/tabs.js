@@ -48,7 +48,7 @@ export class ChatTabs {
       if (!tab) {
         tab = new ChatTab(chat, { readOnly }, this.tabDeps);
         this.chats.set(id, tab);
-        await tab.catchUp();
+        await tab.messages.catchUp();
       }
     }
     if (focus || this.activeId === null) this.activate(id);

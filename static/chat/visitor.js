@@ -1,15 +1,14 @@
 // The visitor's chat: pre-chat form, then the conversation over the visitor websocket.
 // The chat survives a reload: its id and token are kept in sessionStorage.
 import { api, ApiError } from "../common/api.js";
-import { attachComposer } from "../common/composer.js";
-import { formatSeconds, newClientId, secondsUntil } from "../common/dom.js";
+import { attachComposer, typingIndicator } from "../common/composer.js";
+import { countdown, newClientId } from "../common/dom.js";
 import { frameRouter } from "../common/router.js";
 import { MessageSequence } from "../common/sequence.js";
 import { ReconnectingSocket, wsUrl } from "../common/socket.js";
 
 const config = JSON.parse(document.getElementById("config").textContent);
 const STORAGE_KEY = "helpdesk.chat";
-const TYPING_SHOWN_MS = 4000;
 
 const form = document.getElementById("prechat");
 
@@ -81,14 +80,13 @@ function chatState(session) {
 function startConversation(session, state) {
   const stateEl = document.getElementById("chat-state");
   const endingEl = document.getElementById("visitor-ending");
-  const typingEl = document.getElementById("visitor-typing");
+  const typing = typingIndicator(document.getElementById("visitor-typing"));
   const composer = document.getElementById("visitor-composer");
   const errorEl = document.getElementById("visitor-error");
   const endButton = document.getElementById("end-chat");
   const newButton = document.getElementById("new-chat");
   let closed = false;
-  let countdown = null;
-  let typingTimer = null;
+  let stopCountdown = () => {};
 
   function setState(text, { isClosed = false } = {}) {
     stateEl.textContent = text;
@@ -103,12 +101,9 @@ function startConversation(session, state) {
   }
 
   function showEnding(endsAt) {
-    clearInterval(countdown);
+    stopCountdown();
     endingEl.hidden = !endsAt;
-    if (!endsAt) return;
-    const tick = () => (endingEl.textContent = `This chat will end in ${formatSeconds(secondsUntil(endsAt))}.`);
-    tick();
-    countdown = setInterval(tick, 500);
+    if (endsAt) stopCountdown = countdown(endsAt, (left) => (endingEl.textContent = `This chat will end in ${left}.`));
   }
 
   function showError(text) {
@@ -123,7 +118,7 @@ function startConversation(session, state) {
     composer.hidden = true;
     endButton.hidden = true;
     newButton.hidden = false;
-    typingEl.textContent = "";
+    typing.clear();
     socket.stop();
   }
 
@@ -141,16 +136,12 @@ function startConversation(session, state) {
     // The visitor's way to ask `after_seq`: reconnect; the replay comes in as message frames.
     fetchAfter: () => socket.restart(),
     onAdded: (frame) => {
-      if (frame.sender.kind === "agent") typingEl.textContent = "";
+      if (frame.sender.kind === "agent") typing.clear();
     },
   });
   const route = frameRouter({
     message: (frame) => messages.receive(frame),
-    typing: (frame) => {
-      typingEl.textContent = `${frame.sender.name} is typing…`;
-      clearTimeout(typingTimer);
-      typingTimer = setTimeout(() => (typingEl.textContent = ""), TYPING_SHOWN_MS);
-    },
+    typing: (frame) => typing.show(frame.sender.name),
     "chat.accepted": (frame) => showAgent(frame.agent),
     "transfer.accepted": (frame) => showAgent(frame.to),
     "chat.ending": (frame) => showEnding(frame.ends_at),

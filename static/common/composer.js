@@ -1,7 +1,9 @@
 // The message composer of both sides: Enter sends, Shift+Enter adds a line, typing is announced
 // at most every TYPING_SEND_EVERY_MS. A message that could not be sent stays in the box.
 // Attach anything that must see Enter first (the '#' suggestions) before calling this.
+// typingIndicator() shows the other side's typing frames.
 const TYPING_SEND_EVERY_MS = 2000;
+const TYPING_SHOWN_MS = 4000;
 
 // `send(body)` returns whether the socket took the frame; `showError(text)` ("" hides it);
 // `notConnected` is the error shown when it did not; `typing()` sends a typing frame.
@@ -41,4 +43,19 @@ export function attachComposer(form, { maxChars, send, typing, showError, notCon
     typing();
   });
   return textarea;
+}
+
+// "Vera is typing…" in `element` for a while after each typing frame; clear() when a message came.
+export function typingIndicator(element) {
+  let timer = null;
+  return {
+    show(name) {
+      element.textContent = `${name} is typing…`;
+      clearTimeout(timer);
+      timer = setTimeout(() => (element.textContent = ""), TYPING_SHOWN_MS);
+    },
+    clear() {
+      element.textContent = "";
+    },
+  };
 }

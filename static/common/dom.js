@@ -86,3 +86,11 @@ export function formatSeconds(total) {
   const seconds = total % 60;
   return minutes ? `${minutes}:${String(seconds).padStart(2, "0")}` : `${seconds} s`;
 }
+
+// Calls show("1:05") now and twice a second until the returned function is called.
+export function countdown(endsAt, show) {
+  const tick = () => show(formatSeconds(secondsUntil(endsAt)));
+  tick();
+  const timer = setInterval(tick, 500);
+  return () => clearInterval(timer);
+}
