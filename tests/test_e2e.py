@@ -4,26 +4,14 @@ transcript ticket in Chat Transcripts."""
 
 import asyncio
 import json
-import urllib.request
 
 import pytest
 import websockets
 
 from tests.factories import AgentFactory
+from tests.support.chat_clients import http
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def http(method: str, url: str, payload=None, token: str | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, method=method, data=json.dumps(payload).encode() if payload else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Token {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 async def next_of(socket, frame_type: str, timeout: float = 10) -> dict:

@@ -4,9 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from helpdesk.models import Agent
-from tests.browser.conftest import sign_in, start_visitor_chat
-from tests.conftest import api_client_for
 from tests.factories import AgentFactory
+from tests.support.api import api_client_for
+from tests.support.browser import sign_in, start_visitor_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,8 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import Chat
-from tests.browser.conftest import sign_in, start_visitor_chat
 from tests.factories import AgentFactory
+from tests.support.browser import sign_in, start_visitor_chat
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)

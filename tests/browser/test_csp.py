@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in, start_visitor_chat
 from tests.factories import AgentFactory, CannedMessageFactory
+from tests.support.browser import sign_in, start_visitor_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in, start_visitor_chat
 from tests.factories import AgentFactory
+from tests.support.browser import sign_in, start_visitor_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

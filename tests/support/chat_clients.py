@@ -1,6 +1,7 @@
 """Chat clients for fault tests that behave as docs/protocol.md tells a client to: apply
 `message` frames by `seq` (drop what it has, stop at a gap), keep what it sent until its
-`client_id` comes back, and resync by `after_seq` after a reconnect or a gap."""
+`client_id` comes back, and resync by `after_seq` after a reconnect or a gap; and plain HTTP
+requests to a live server."""
 
 import asyncio
 import json
@@ -9,8 +10,21 @@ import urllib.request
 import websockets
 from django.db import connection
 
-from chat.models import Message
-from tests.test_e2e import http
+from chat.models import Chat, Message
+from tickets.models import Ticket
+
+
+def http(method: str, url: str, payload=None, token: str | None = None) -> tuple[int, dict]:
+    """(status, JSON body) of a request to a live server, whatever the status."""
+    request = urllib.request.Request(url, method=method, data=json.dumps(payload).encode() if payload else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 class ChatSide:
@@ -147,6 +161,28 @@ class AgentSide(ChatSide):
         self.gap = False
 
 
+async def exchange(sender: ChatSide, body: str, client_id: str, *everyone: ChatSide) -> None:
+    """Send, and wait until every side shows it (so frames from two processes never cross)."""
+    seq = max(side.last_seq for side in everyone) + 1
+    await sender.send(body, client_id)
+    for side in everyone:
+        await side.wait_for_seq(seq)
+
+
+async def typing_gets_through(sender: ChatSide, receiver: ChatSide, timeout: float = 10) -> None:
+    """Live frames flow between the two sockets: `sender`'s typing (re-sent every 0.2 s)
+    reaches `receiver` within `timeout`."""
+    receiver.other_frames.clear()
+    typing = {"type": "typing", "chat_id": sender.chat_id}
+    try:
+        async with asyncio.timeout(timeout):
+            while not any(f["type"] == "typing" for f in receiver.other_frames):
+                await sender.send_frame(typing)
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"no live frame from {type(sender).__name__} within {timeout}s") from None
+
+
 def fetch(method: str, url: str, payload=None, token: str | None = None) -> tuple[int, str, str]:
     """(status, Content-Type, raw body) of a request, whatever the status."""
     request = urllib.request.Request(url, method=method, data=json.dumps(payload).encode() if payload else None)
@@ -185,6 +221,16 @@ def as_rows(messages) -> list[tuple]:
         else (m.seq, m.sender_kind, m.body, m.client_id)
         for m in messages
     ]
+
+
+def chat_state(chat_id: int) -> tuple[str, list[str]]:
+    """The chat's status and its tickets' kinds. Run on a worker thread, whose connection is
+    given back after: one held keeps PostgreSQL from dropping the test database."""
+    try:
+        chat = Chat.objects.get(pk=chat_id)
+        return chat.status, list(Ticket.objects.filter(source_chat=chat).values_list("kind", flat=True))
+    finally:
+        connection.close()
 
 
 async def stored_conversation(chat_id: int) -> list[tuple]:

@@ -1,0 +1,24 @@
+"""Steps the browser tests share (the pages come from the `new_page` fixture)."""
+
+from tests.factories import PASSWORD
+
+
+def sign_in(page, server, agent):
+    page.goto(f"{server.url}/accounts/login/?next=/agent/")
+    page.get_by_label("Username").fill(agent.user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/agent/")
+    page.wait_for_function(
+        "() => !document.getElementById('connection') || document.getElementById('connection').hidden"
+    )
+
+
+def start_visitor_chat(page, server, *, name, email, question, department="Sales"):
+    page.goto(f"{server.url}/chat/")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Question").fill(question)
+    page.get_by_label("Department").select_option(label=department)
+    page.get_by_role("button", name="Start chat").click()
+    page.get_by_text("Waiting for an agent").wait_for()
