@@ -15,7 +15,7 @@ from chat.consumers import sockets as ws_sockets
 from chat.models import Chat
 from helpdesk.asgi import application
 from tests.factories import ChatFactory, accepted_chat
-from tests.support.sockets import HOST, ORIGIN, agent_socket, assert_closed_with, receive_type
+from tests.support.sockets import HOST, ORIGIN, agent_socket, assert_closed_with, close_code_or_open, receive_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,10 +38,7 @@ async def open_socket(path: str, ip: str | None = None) -> tuple[WebsocketCommun
     if ip is not None:
         communicator.scope["client"] = (ip, 50000)
     assert (await communicator.connect(timeout=5))[0]
-    if await communicator.receive_nothing(timeout=0.2):
-        return communicator, None
-    output = await communicator.receive_output(timeout=1)
-    return communicator, output.get("code") if output["type"] == "websocket.close" else None
+    return communicator, await close_code_or_open(communicator)
 
 
 def visitor_path(chat) -> str:
@@ -75,7 +72,7 @@ async def test_one_agent_opens_at_most_the_cap(settings, agent, other_agent):
     assert (await refused.connect(timeout=5))[0]
     await assert_closed_with(refused, 4429)
     bob = await agent_socket(other_agent)  # another agent has a count of their own
-    assert await bob.receive_nothing(timeout=0.2)
+    assert await close_code_or_open(bob) is None
     for socket in (*tabs, bob):
         await socket.disconnect()
 
