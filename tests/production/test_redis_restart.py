@@ -10,7 +10,7 @@ import pytest
 
 from chat.models import Chat
 from tests.support.chat_clients import as_rows, chat_state, exchange, stored_conversation, typing_gets_through
-from tests.support.processes import received, wait_until_async
+from tests.support.processes import received, runs_since, wait_until_async
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,10 +39,7 @@ async def test_redis_restarted_worker_stays_up_chat_resumes_and_the_end_runs_onc
     await asyncio.to_thread(prod_stack.kill, "redis")
     # Written while Redis is away: stored, and the sender is told it was not delivered.
     await visitor.send("Still there?", "v-down")
-    await visitor.wait_for(
-        lambda: any(f.get("code") == "unavailable" and f.get("client_id") == "v-down" for f in visitor.other_frames),
-        what="the unavailable error for v-down",
-    )
+    await visitor.wait_for(lambda: visitor.told_unavailable("v-down"), what="the unavailable error for v-down")
     await asyncio.sleep(OUTAGE_SECONDS)
     await asyncio.to_thread(prod_stack.start, "redis")
     back = time.monotonic()
@@ -61,7 +58,10 @@ async def test_redis_restarted_worker_stays_up_chat_resumes_and_the_end_runs_onc
     await wait_until_async(lambda: chat_state(chat.pk)[0] == Chat.Status.ENDED, END_DELAY_SECONDS + 5, "the end")
     late = time.monotonic() - due
     # A few sweeps later, still one ticket, and the worker never died.
-    await asyncio.sleep(3)
+    done_at = len(prod_stack.worker.lines)
+    await wait_until_async(
+        lambda: runs_since(prod_stack.worker, "chat_sweep_overdue", done_at) >= 3, 10, "three sweeps"
+    )
     assert await asyncio.to_thread(chat_state, chat.pk) == (Chat.Status.ENDED, [Ticket.Kind.CHAT_TRANSCRIPT])
     assert prod_stack.worker.process.poll() is None, "".join(prod_stack.worker.lines[-30:])
     assert not any("Unrecoverable error" in line for line in prod_stack.worker.lines)

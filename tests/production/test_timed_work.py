@@ -11,7 +11,7 @@ import pytest
 from chat.models import Chat
 from tests.factories import accepted_chat
 from tests.support.chat_clients import chat_state
-from tests.support.processes import received, wait_until_async
+from tests.support.processes import received, runs_since, wait_until_async
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,7 +63,10 @@ async def test_beat_and_worker_killed_timed_work_runs_once(prod_stack_factory, e
     await wait_until_async(both_done, timeout=SWEEP_SECONDS + 5, what="the end and the missed chat")
     took = time.monotonic() - ready
     # Then a few more sweeps, and the countdown tasks beat or the worker may still run: once.
-    await asyncio.sleep(3 * SWEEP_SECONDS + 0.5)
+    done_at = len(stack.worker.lines)
+    await wait_until_async(
+        lambda: runs_since(stack.worker, "chat_sweep_overdue", done_at) >= 3, 3 * SWEEP_SECONDS + 5, "three sweeps"
+    )
     assert await asyncio.to_thread(chat_state, ending.pk) == (Chat.Status.ENDED, [Ticket.Kind.CHAT_TRANSCRIPT])
     assert await asyncio.to_thread(chat_state, waiting.pk) == (Chat.Status.MISSED, [Ticket.Kind.MISSED_CHAT])
     ended_frames = [f["type"] for f in visitors[0].other_frames if f["type"] in ("chat.ended", "chat.missed")]

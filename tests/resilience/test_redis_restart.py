@@ -43,7 +43,10 @@ async def test_redis_restarted_mid_conversation_loses_and_doubles_nothing(privat
     await visitor.send("Still there?", "v-down")
     await alice.send("Checking the plans", "a-down")
     await wait_stored(chat.pk, 5)
-    await asyncio.sleep(0.3)
+    # Each sender is told its message was not delivered: both publishes have failed, so neither
+    # message can still come to the other side.
+    await visitor.wait_for(lambda: visitor.told_unavailable("v-down"), what="the unavailable error for v-down")
+    await alice.wait_for(lambda: alice.told_unavailable("a-down"), what="the unavailable error for a-down")
     assert (visitor.last_seq, alice.last_seq) == (3, 3)
     # What needs Redis fails clearly: a new socket is closed with 4503, the API answers 503.
     assert await close_code_of(visitor.url()) == 4503

@@ -77,10 +77,7 @@ async def test_message_sent_while_redis_is_down_gets_unavailable_then_the_resend
     await asyncio.to_thread(private_redis.kill)
     await visitor.send("Still there?", "v-down")
     await wait_stored(chat.pk, 2)
-    await visitor.wait_for(
-        lambda: any(f.get("code") == "unavailable" and f.get("client_id") == "v-down" for f in visitor.other_frames),
-        what="an unavailable error for v-down",
-    )
+    await visitor.wait_for(lambda: visitor.told_unavailable("v-down"), what="an unavailable error for v-down")
     assert visitor.last_seq == 1 and "v-down" in visitor.unconfirmed
 
     await asyncio.to_thread(private_redis.start)

@@ -11,7 +11,16 @@ from django.utils import timezone
 
 from chat.models import Chat
 from tests.support.chat_clients import fetch
-from tests.support.processes import BIN_DIR, ManagedProcess, daphne_process, logged, process_env, received, wait_until
+from tests.support.processes import (
+    BIN_DIR,
+    ManagedProcess,
+    daphne_process,
+    logged,
+    process_env,
+    received,
+    task_ids,
+    wait_until,
+)
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,8 +90,16 @@ def test_worker_stays_up_and_held_countdowns_fire_on_time(private_redis, managed
     ended, missed = Chat.objects.get(pk=chat.pk), Chat.objects.get(pk=waiting_id)
     assert (ended.ended_at - ending.ends_at).total_seconds() <= TOLERANCE_SECONDS
     assert (missed.ended_at - waiting.missed_deadline).total_seconds() <= TOLERANCE_SECONDS
-    # Each once, whatever copies of the countdowns ran.
-    time.sleep(0.5)
+
+    # Each once, whatever copies of the countdowns ran: every copy the worker received since Redis
+    # came back (the ones it held before went with the connection) has finished.
+    def copies_finished():
+        return all(
+            task_ids(worker, task, "received", reconnect_from) <= task_ids(worker, task, "succeeded", reconnect_from)
+            for task in ("chat_end_when_due", "chat_miss_when_due")
+        )
+
+    wait_until(copies_finished)
     assert list(Ticket.objects.filter(source_chat=ended).values_list("kind", flat=True)) == [
         Ticket.Kind.CHAT_TRANSCRIPT
     ]

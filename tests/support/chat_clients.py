@@ -122,6 +122,11 @@ class ChatSide:
     async def wait_for_seq(self, seq: int, timeout: float = 10) -> None:
         await self.wait_for(lambda: self.last_seq >= seq, timeout, f"seq {seq}")
 
+    def told_unavailable(self, client_id: str) -> bool:
+        """Whether the server answered the frame with `client_id` with an `unavailable` error
+        (what it did, or what it published after, could not be delivered)."""
+        return any(f.get("code") == "unavailable" and f.get("client_id") == client_id for f in self.other_frames)
+
 
 class VisitorSide(ChatSide):
     """Resyncs by reconnecting with `?after_seq=<last_seq>`: the replay fills the gap."""

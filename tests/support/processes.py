@@ -3,6 +3,7 @@ test database; and waiting for what they do."""
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import socket
@@ -187,6 +188,14 @@ def received(process: ManagedProcess, task: str, since: int = 0) -> int:
     return sum(f"chat.tasks.{task}[" in line and "received" in line.lower() for line in process.lines[since:])
 
 
-def succeeded(process: ManagedProcess, task: str, since: int = 0) -> int:
-    """How many `task`s the worker finished without an error from line `since` on."""
-    return sum(f"chat.tasks.{task}[" in line and "succeeded in" in line for line in process.lines[since:])
+def task_ids(process: ManagedProcess, task: str, event: str, since: int = 0) -> set[str]:
+    """Ids of the `task`s whose `event` ("received", "succeeded") the worker logged from line
+    `since` on."""
+    pattern = re.compile(rf"chat\.tasks\.{re.escape(task)}\[([^\]]+)\] {event}\b")
+    return {match[1] for line in process.lines[since:] if (match := pattern.search(line))}
+
+
+def runs_since(process: ManagedProcess, task: str, since: int) -> int:
+    """How many `task`s the worker received after line `since` and has finished without an
+    error: runs that started after whatever happened before that line."""
+    return len(task_ids(process, task, "received", since) & task_ids(process, task, "succeeded", since))
