@@ -1,6 +1,25 @@
 """Steps the browser tests share (the pages come from the `new_page` fixture)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connection
+
 from tests.factories import PASSWORD
+
+
+def in_a_thread(call, /, *args, **kwargs):
+    """`call(*args, **kwargs)` on a thread of its own; its result. For service calls: Playwright's
+    sync API keeps an event loop in the test's thread, where publishing after commit (through
+    async_to_sync) cannot run."""
+
+    def run():
+        try:
+            return call(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
 
 
 def sign_in(page, server, agent):
