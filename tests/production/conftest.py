@@ -195,7 +195,7 @@ class ProdStack:
             client.close()
 
     def visitor(self, chat, daphne: int = 0) -> "ProxiedVisitorSide":
-        """A visitor client of `chat` (tests/resilience/clients.py: applies frames by seq,
+        """A visitor client of `chat` (tests/support/chat_clients.py: applies frames by seq,
         resyncs by reconnecting with after_seq) on Daphne number `daphne`, through the proxy."""
         side = ProxiedVisitorSide(self.daphnes[daphne], chat.pk, chat.token)
         side.stack, side.daphne = self, daphne
