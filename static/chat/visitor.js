@@ -70,6 +70,7 @@ form.addEventListener("submit", async (event) => {
     submit.disabled = false;
   }
 });
+form.querySelector("button[type=submit]").disabled = false; // handled from here on (visitor.html)
 
 // Conversation -------------------------------------------------------------------------------
 
