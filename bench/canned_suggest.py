@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from helpdesk.actors import SYSTEM
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 WORDS = ["refund", "shipping", "invoice", "password", "upgrade", "delivery", "account", "billing", "hello", "thanks"]
@@ -40,7 +42,7 @@ def setup_database(messages: int) -> str:
     support, _ = Department.objects.get_or_create(slug="support", defaults={"name": "Support"})
     agent = Agent.objects.filter(user__username="bench").first()
     if agent is None:
-        agent, _ = agent_create(username="bench", password="bench-pass-123", departments=[sales, support])
+        agent, _ = agent_create(actor=SYSTEM, username="bench", password="bench-pass-123", departments=[sales, support])
     have = CannedMessage.objects.count()
     if have < messages:
         rng = random.Random(7)
@@ -54,7 +56,7 @@ def setup_database(messages: int) -> str:
             )
             for n in range(have, messages)
         )
-    return api_token_create(user=agent.user).key  # keys are not stored: a new one per run
+    return api_token_create(actor=SYSTEM, user=agent.user).key  # keys are not stored: a new one per run
 
 
 def queries(count: int, seed: int = 11) -> list[str]:

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import stack
 from websockets.asyncio.client import connect
 
+from helpdesk.actors import SYSTEM
+
 TARGETS = {
     "app": "helpdesk.asgi:application",
     "relay-tuned": "bench.relay:tuned",
@@ -117,7 +119,7 @@ def create_chats(chats: int, agents: int) -> list[BenchChat]:
     team = []
     for n in range(agents):
         agent, token = agent_create(
-            username=f"bench{n}", password="bench-pass-123", departments=[departments[n // TEAM]]
+            actor=SYSTEM, username=f"bench{n}", password="bench-pass-123", departments=[departments[n // TEAM]]
         )
         Agent.objects.filter(pk=agent.pk).update(max_concurrent_chats=min(per_agent + 1, 32000))
         agent.refresh_from_db()

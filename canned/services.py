@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from canned import selectors
 from canned.models import CannedCategory, CannedMessage
 from canned.placeholders import PLACEHOLDERS, unknown_placeholders
-from helpdesk.actors import System
+from helpdesk.actors import System, require_permission
 from helpdesk.models import Agent, Department
 from helpdesk.platform.errors import DomainError, ErrorCode
 
@@ -31,11 +31,6 @@ class _Keep(Enum):
 
 KEEP = _Keep.KEEP
 """For canned_message_update: leave this field as it is (None is a value: all departments)."""
-
-
-def _require_permission(actor: Agent | System, permission: str, detail: str) -> None:
-    if isinstance(actor, Agent) and not actor.user.has_perm(permission):
-        raise DomainError(ErrorCode.NOT_ALLOWED, detail)
 
 
 def _clean_category_name(name) -> str:
@@ -61,14 +56,12 @@ def _save_category(category: CannedCategory) -> CannedCategory:
 
 
 def canned_category_create(*, actor: Agent | System, name: str) -> CannedCategory:
-    _require_permission(
-        actor, "canned.add_cannedcategory", "You may not add canned categories; select an existing one."
-    )
+    require_permission(actor, "canned.add_cannedcategory", "You may not add canned categories; select an existing one.")
     return _save_category(CannedCategory(name=_clean_category_name(name)))
 
 
 def canned_category_rename(*, actor: Agent | System, category_id: int, name: str) -> CannedCategory:
-    _require_permission(actor, "canned.change_cannedcategory", "You may not rename canned categories.")
+    require_permission(actor, "canned.change_cannedcategory", "You may not rename canned categories.")
     category = selectors.access_canned_category(category_id=category_id)
     category.name = _clean_category_name(name)
     return _save_category(category)
@@ -76,7 +69,7 @@ def canned_category_rename(*, actor: Agent | System, category_id: int, name: str
 
 def canned_category_delete(*, actor: Agent | System, category_id: int) -> None:
     """Refused while the category still holds messages: they would be left without one."""
-    _require_permission(actor, "canned.delete_cannedcategory", "You may not delete canned categories.")
+    require_permission(actor, "canned.delete_cannedcategory", "You may not delete canned categories.")
     with transaction.atomic():
         category = selectors.access_canned_category(category_id=category_id)
         count = CannedMessage.objects.select_for_update().filter(category=category).count()
@@ -160,7 +153,7 @@ def canned_message_create(
     """`department` None makes the message available in every department. A new category
     typed in place is created (or found, ignoring case) in the same transaction; creating one
     takes `canned.add_cannedcategory`. The actor is the author."""
-    _require_permission(actor, "canned.add_cannedmessage", "You may not add canned messages.")
+    require_permission(actor, "canned.add_cannedmessage", "You may not add canned messages.")
     text = canned_text_clean(text)
     _require_may_file(actor, department)
     with transaction.atomic():
@@ -187,7 +180,7 @@ def canned_message_update(
     """The same rules as canned_message_create; the actor must also be allowed to file under the
     message's current department, or changing an all-department message's text would plant it.
     A field left at KEEP keeps its value."""
-    _require_permission(actor, "canned.change_cannedmessage", "You may not change canned messages.")
+    require_permission(actor, "canned.change_cannedmessage", "You may not change canned messages.")
     message = selectors.access_canned_message(agent=actor, message_id=message_id)
     text = canned_text_clean(message.text if text is KEEP else text)
     department = message.department if department is KEEP else department
@@ -205,5 +198,5 @@ def canned_message_update(
 
 
 def canned_message_delete(*, actor: Agent, message_id: int) -> None:
-    _require_permission(actor, "canned.delete_cannedmessage", "You may not delete canned messages.")
+    require_permission(actor, "canned.delete_cannedmessage", "You may not delete canned messages.")
     selectors.access_canned_message(agent=actor, message_id=message_id).delete()

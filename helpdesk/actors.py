@@ -4,6 +4,7 @@ it: an agent (the `Agent` row), the visitor of one chat (proven by its token), o
 from dataclasses import dataclass
 
 from helpdesk.models import Agent
+from helpdesk.platform.errors import DomainError, ErrorCode
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,16 @@ class System:
 
 SYSTEM = System()
 Actor = Agent | ChatVisitor | System
+
+
+def actor_of_user(user) -> Agent | System:
+    """Who acts for a user signed in to the admin: their agent, or the desk itself for a staff user
+    without an agent profile (Django's admin has checked their model permissions already)."""
+    return getattr(user, "agent", None) or SYSTEM
+
+
+def require_permission(actor: Actor, permission: str, detail: str) -> None:
+    """The system may do anything; an agent needs the Django permission; a visitor has none."""
+    if isinstance(actor, System) or (isinstance(actor, Agent) and actor.user.has_perm(permission)):
+        return
+    raise DomainError(ErrorCode.NOT_ALLOWED, detail)

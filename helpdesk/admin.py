@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import TokenProxy
 
+from helpdesk.actors import actor_of_user
 from helpdesk.agents import services
 from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department, Webhook, WebhookDelivery
 from helpdesk.platform.errors import DomainError
@@ -116,9 +117,9 @@ class WebhookAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in WebhookForm.Meta.fields}
         if change:
-            webhooks.webhook_update(webhook=obj, **fields)
+            webhooks.webhook_update(actor=actor_of_user(request.user), webhook=obj, **fields)
             return
-        webhook = webhooks.webhook_create(**fields)
+        webhook = webhooks.webhook_create(actor=actor_of_user(request.user), **fields)
         for field in Webhook._meta.concrete_fields:  # the admin goes on with `obj` (log, redirect)
             setattr(obj, field.attname, getattr(webhook, field.attname))
 
@@ -162,7 +163,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        token = services.api_token_create(user=obj.user)
+        token = services.api_token_create(actor=actor_of_user(request.user), user=obj.user)
         for field in ApiToken._meta.concrete_fields:  # the admin goes on with `obj` (log, redirect)
             setattr(obj, field.attname, getattr(token, field.attname))
         self.message_user(
@@ -172,8 +173,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         )
 
     def delete_model(self, request, obj):
-        services.api_token_delete(token=obj)
+        services.api_token_delete(actor=actor_of_user(request.user), token=obj)
 
     def delete_queryset(self, request, queryset):
         for token in queryset:
-            services.api_token_delete(token=token)
+            services.api_token_delete(actor=actor_of_user(request.user), token=token)

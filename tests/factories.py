@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from chat.models import Chat, ChatParticipant, Message, Visitor
+from helpdesk.actors import SYSTEM
 from helpdesk.agents.services import api_token_create
 from helpdesk.models import Agent, Department
 
@@ -68,7 +69,7 @@ class AgentFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def token(self, create, extracted, **kwargs):
         if create:
-            self.api_key = api_token_create(user=self.user).key
+            self.api_key = api_token_create(actor=SYSTEM, user=self.user).key
 
 
 class VisitorFactory(factory.django.DjangoModelFactory):

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from helpdesk.actors import SYSTEM
+from helpdesk.actors import actor_of_user
 from helpdesk.platform.errors import DomainError
 from tickets import services
 from tickets.models import ThreadEntry, Ticket, TicketChange
@@ -41,7 +41,7 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.action(description="Close selected tickets", permissions=["change"])
     def close_tickets(self, request, queryset):
         # The admin user's agent, so that the history names them; the system for a user without one.
-        actor = getattr(request.user, "agent", None) or SYSTEM
+        actor = actor_of_user(request.user)
         try:
             closed = services.tickets_close(actor=actor, ticket_ids=list(queryset.values_list("pk", flat=True)))
         except DomainError as error:

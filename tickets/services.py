@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from helpdesk.actors import System
+from helpdesk.actors import System, require_permission
 from helpdesk.models import Agent
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.webhooks.services import webhooks_enqueue
@@ -117,9 +117,8 @@ def tickets_close(*, actor: Agent | System, ticket_ids: list[int]) -> int:
     there, so this reaches any ticket: for the system (an admin user without an agent profile)
     or an agent holding `tickets.change_ticket` (managers, superusers); any other agent is
     not_allowed. The history names the agent."""
+    require_permission(actor, "tickets.change_ticket", "You may not change tickets.")
     by = actor if isinstance(actor, Agent) else None
-    if by is not None and not by.user.has_perm("tickets.change_ticket"):
-        raise DomainError(ErrorCode.NOT_ALLOWED, "You may not change tickets.")
     with transaction.atomic():
         for ticket_id in sorted(ticket_ids):  # one order, so that two bulk closes cannot deadlock
             _change(_lock(ticket_id, visible_to=None), by=by, status=Ticket.Status.CLOSED)

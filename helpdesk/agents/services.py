@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.actors import SYSTEM, Actor, require_permission
 from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.platform.events import agent_group, publish_on_commit, session_group, token_group
@@ -20,6 +21,7 @@ TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 def agent_create(
     *,
+    actor: Actor,
     username: str,
     password: str,
     email: str = "",
@@ -30,6 +32,7 @@ def agent_create(
     is_superuser: bool = False,
 ) -> tuple[Agent, ApiToken]:
     """Create a user with an agent profile and an API token (its key in `.key`, this once)."""
+    require_permission(actor, "helpdesk.add_agent", "You may not add agents.")
     User = get_user_model()
     try:
         validate_person_name(name or username)
@@ -47,22 +50,27 @@ def agent_create(
         )
         agent.departments.set(departments)
         user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
-        token = api_token_create(user=user)
+        token = api_token_create(actor=SYSTEM, user=user)  # part of the agent just allowed
     return agent, token
 
 
-def api_token_create(*, user) -> ApiToken:
+def api_token_create(*, actor: Actor, user) -> ApiToken:
     """A new API token for `user`. The plain key is on the returned object's `key` attribute
     and nowhere else: only its hash is stored, so the caller shows it now or never."""
+    require_permission(actor, "helpdesk.add_apitoken", "You may not issue API tokens.")
+    if isinstance(actor, Agent) and user.is_superuser and not actor.user.is_superuser:
+        # A token acts as its user.
+        raise DomainError(ErrorCode.NOT_ALLOWED, "Only a superuser may issue a token for a superuser.")
     key = secrets.token_hex(20)  # 40 hex characters, as DRF's tokens were
     token = ApiToken.objects.create(user=user, prefix=key[: ApiToken.PREFIX_LENGTH], key_hash=ApiToken.hash_key(key))
     token.key = key
     return token
 
 
-def api_token_delete(*, token: ApiToken) -> None:
+def api_token_delete(*, actor: Actor, token: ApiToken) -> None:
     """Revoke a token: requests and sockets that present its key are refused from now on, and
     the sockets already open with it are closed."""
+    require_permission(actor, "helpdesk.delete_apitoken", "You may not revoke API tokens.")
     with transaction.atomic():
         agent_sockets_revoke(user_id=token.user_id, token_hash=token.key_hash)
         token.delete()

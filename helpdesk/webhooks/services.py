@@ -7,6 +7,7 @@ so the URL and event rules hold for all of them."""
 
 from django.utils import timezone
 
+from helpdesk.actors import Actor, require_permission
 from helpdesk.models import Webhook, WebhookDelivery
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.webhooks.delivery import webhook_delivery_schedule
@@ -27,15 +28,19 @@ def webhooks_enqueue(event: str, data: dict) -> None:
         webhook_delivery_schedule(delivery_id=delivery.pk)
 
 
-def webhook_create(*, url: str, events: list[str], secret: str, active: bool = True) -> Webhook:
+def webhook_create(*, actor: Actor, url: str, events: list[str], secret: str, active: bool = True) -> Webhook:
     """A subscription; raises DomainError (field `url` or `events`) for a URL the address rule
     refuses (helpdesk/webhooks/http.py) or events that are none or unknown."""
+    require_permission(actor, "helpdesk.add_webhook", "You may not add webhooks.")
     return Webhook.objects.create(url=url_check(url), events=_events_checked(events), secret=secret, active=active)
 
 
-def webhook_update(*, webhook: Webhook, url: str, events: list[str], secret: str, active: bool) -> Webhook:
+def webhook_update(
+    *, actor: Actor, webhook: Webhook, url: str, events: list[str], secret: str, active: bool
+) -> Webhook:
     """Change every field of a subscription, under the rules of webhook_create. Pending deliveries
     follow: each attempt reads the webhook's URL and secret anew."""
+    require_permission(actor, "helpdesk.change_webhook", "You may not change webhooks.")
     webhook.url, webhook.events = url_check(url), _events_checked(events)
     webhook.secret, webhook.active = secret, active
     webhook.save(update_fields=["url", "events", "secret", "active"])

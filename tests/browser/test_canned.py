@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from helpdesk.actors import SYSTEM
 from helpdesk.agents.services import agent_create
 from tests.factories import PASSWORD, CannedCategoryFactory, CannedMessageFactory
 from tests.support.browser import start_visitor_chat
@@ -21,7 +22,9 @@ COUNT_OPENINGS = """list => {
 @pytest.fixture
 def chatting(daphne_server, new_page, sales, support, agents_group):
     """An agent (in the Agents group) in an accepted chat with Vera, in Sales."""
-    agent, _ = agent_create(username="alice", password=PASSWORD, name="Alice Agent", departments=[sales, support])
+    agent, _ = agent_create(
+        actor=SYSTEM, username="alice", password=PASSWORD, name="Alice Agent", departments=[sales, support]
+    )
     greetings = CannedCategoryFactory(name="Greetings")
     refunds = CannedCategoryFactory(name="Refunds")
     CannedMessageFactory(

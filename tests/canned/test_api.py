@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from canned.models import CannedCategory, CannedMessage
+from helpdesk.actors import SYSTEM
 from tests.factories import AgentFactory, CannedCategoryFactory, CannedMessageFactory
 from tests.support.api import api_client_for
 
@@ -13,7 +14,7 @@ def agent_api(sales):
     """An agent created the way every agent is, so in the Agents group."""
     from helpdesk.agents.services import agent_create
 
-    agent, token = agent_create(username="carol", password="pw-123456", name="Carol", departments=[sales])
+    agent, token = agent_create(actor=SYSTEM, username="carol", password="pw-123456", name="Carol", departments=[sales])
     agent.api_key = token.key  # as the factory does: only its hash is stored
     return api_client_for(agent)
 

@@ -3,6 +3,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from canned.models import CannedCategory, CannedMessage
+from helpdesk.actors import SYSTEM
 from helpdesk.agents.services import agent_create
 from tests.factories import CannedCategoryFactory, CannedMessageFactory
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def client(sales):
-    agent, _ = agent_create(username="carol", password="pw-123456", name="Carol", departments=[sales])
+    agent, _ = agent_create(actor=SYSTEM, username="carol", password="pw-123456", name="Carol", departments=[sales])
     client = Client()
     client.force_login(agent.user)
     client.agent = agent

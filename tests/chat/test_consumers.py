@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 
 from chat import services
 from chat.models import Chat
+from helpdesk.actors import SYSTEM
 from helpdesk.agents.services import api_token_create
 from tests.factories import AgentFactory, ChatFactory, UserFactory, accepted_chat
 from tests.support.sockets import (
@@ -54,7 +55,7 @@ async def test_agent_without_valid_token_is_closed_4401(agent):
 
 async def test_user_who_is_not_an_agent_is_closed_4403(db):
     def make_user():
-        return api_token_create(user=UserFactory()).key
+        return api_token_create(actor=SYSTEM, user=UserFactory()).key
 
     token = await database_sync_to_async(make_user)()
     communicator = await connect(f"/ws/agent/?token={token}")

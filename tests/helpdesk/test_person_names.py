@@ -12,6 +12,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from chat.models import Chat
+from helpdesk.actors import SYSTEM
 from helpdesk.agents.services import agent_create
 from helpdesk.models import Agent
 from helpdesk.platform.errors import DomainError
@@ -102,10 +103,12 @@ def test_admin_refuses_the_display_name(agent, sales):
 
 def test_agent_create_refuses_the_name(sales):
     with pytest.raises(DomainError) as error:
-        agent_create(username="sys", password="S3cret!pw-long", name="SYSTEM", departments=[sales])
+        agent_create(actor=SYSTEM, username="sys", password="S3cret!pw-long", name="SYSTEM", departments=[sales])
     assert (error.value.code, error.value.field) == ("invalid", "name")
     with pytest.raises(DomainError):
-        agent_create(username="system", password="S3cret!pw-long", departments=[sales])  # the username is the name
+        agent_create(
+            actor=SYSTEM, username="system", password="S3cret!pw-long", departments=[sales]
+        )  # the username is the name
     with pytest.raises(CommandError, match="reserved"):
         call_command("create_agent", "bob", "--password", "S3cret!pw-long", "--name", "System")
     assert not Agent.objects.exists()

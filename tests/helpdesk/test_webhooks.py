@@ -113,16 +113,18 @@ def test_private_and_non_http_urls_are_refused(settings, db):
         "http://[::1]/x",
     ):
         with pytest.raises(DomainError) as error:
-            webhooks.webhook_create(url=url, events=["chat.started"], secret="s")
+            webhooks.webhook_create(actor=SYSTEM, url=url, events=["chat.started"], secret="s")
         assert error.value.field == "url", url
     with pytest.raises(DomainError):
-        webhooks.webhook_create(url="https://example.com/x", events=["chat.exploded"], secret="s")
+        webhooks.webhook_create(actor=SYSTEM, url="https://example.com/x", events=["chat.exploded"], secret="s")
 
 
 @pytest.mark.django_db
 def test_event_delivered_signed_with_timestamp(receiver, sales, django_capture_on_commit_callbacks):
     hook = receiver()
-    webhook = webhooks.webhook_create(url=hook.url, events=["chat.missed", "ticket.created"], secret="s3cret")
+    webhook = webhooks.webhook_create(
+        actor=SYSTEM, url=hook.url, events=["chat.missed", "ticket.created"], secret="s3cret"
+    )
     chat = ChatFactory(department=sales, question="Norway?")
     chat_services.chat_end(actor=ChatVisitor.of(chat), chat_id=chat.pk)
     deliveries = list(WebhookDelivery.objects.order_by("pk"))
@@ -144,7 +146,7 @@ def test_failed_attempts_back_off_then_give_up(receiver, settings, agent):
     settings.WEBHOOK_MAX_ATTEMPTS = 3
     settings.WEBHOOK_RETRY_BASE_SECONDS = 10
     hook = receiver(statuses=[500, 503, 500, 500])
-    webhooks.webhook_create(url=hook.url, events=["chat.ended"], secret="s")
+    webhooks.webhook_create(actor=SYSTEM, url=hook.url, events=["chat.ended"], secret="s")
     chat_services.chat_end(actor=agent, chat_id=accepted_chat(agent=agent).pk)
     delivery = WebhookDelivery.objects.get()
     waits = []
@@ -166,7 +168,7 @@ def test_ticket_updates_are_events_too(receiver, agent, sales):
     from tickets.models import Ticket
 
     hook = receiver()
-    webhooks.webhook_create(url=hook.url, events=["ticket.updated"], secret="s")
+    webhooks.webhook_create(actor=SYSTEM, url=hook.url, events=["ticket.updated"], secret="s")
     chat_services.chat_end(actor=SYSTEM, chat_id=ChatFactory(department=sales).pk)
     ticket_services.ticket_update(actor=agent, ticket_id=Ticket.objects.get().pk, status="closed")
     delivery = WebhookDelivery.objects.get()
@@ -178,7 +180,7 @@ def test_real_worker_retries_until_the_receiver_accepts(receiver, tmp_path, agen
     from tests.support.processes import celery_worker_process, wait_until
 
     hook = receiver(statuses=[500])
-    webhooks.webhook_create(url=hook.url, events=["chat.accepted"], secret="s")
+    webhooks.webhook_create(actor=SYSTEM, url=hook.url, events=["chat.accepted"], secret="s")
     worker = celery_worker_process(tmp_path, WEBHOOK_ALLOW_PRIVATE=1, WEBHOOK_RETRY_BASE_SECONDS=1).start()
     try:
         chat = ChatFactory()
@@ -194,7 +196,7 @@ def test_real_worker_retries_until_the_receiver_accepts(receiver, tmp_path, agen
 @pytest.mark.django_db
 def test_redirects_are_not_followed(receiver, agent):
     hook = receiver(statuses=[302])
-    webhooks.webhook_create(url=hook.url, events=["chat.accepted"], secret="s")
+    webhooks.webhook_create(actor=SYSTEM, url=hook.url, events=["chat.accepted"], secret="s")
     chat_services.chat_accept(actor=agent, chat_id=ChatFactory().pk)
     delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
     assert delivery.status == "pending" and delivery.last_status_code == 302  # to be retried, not "delivered"
@@ -237,7 +239,7 @@ def test_delivery_connects_to_the_address_that_was_checked(receiver, settings, d
     hook = receiver()
     settings.WEBHOOK_ALLOW_PRIVATE = False
     port = hook.server.server_port
-    webhooks.webhook_create(url=f"http://{dns.host}:{port}/hook", events=["chat.accepted"], secret="s")
+    webhooks.webhook_create(actor=SYSTEM, url=f"http://{dns.host}:{port}/hook", events=["chat.accepted"], secret="s")
     chat_services.chat_accept(actor=agent, chat_id=ChatFactory().pk)
     dns.answers, dns.lookups = [PUBLIC, "127.0.0.1"], 0
     delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
@@ -251,7 +253,9 @@ def test_delivery_connects_to_the_address_that_was_checked(receiver, settings, d
 def test_delivery_to_a_name_now_private_is_refused_without_connecting(receiver, settings, dns, agent):
     hook = receiver()
     settings.WEBHOOK_ALLOW_PRIVATE = False
-    webhooks.webhook_create(url=f"http://{dns.host}:{hook.server.server_port}/", events=["chat.accepted"], secret="s")
+    webhooks.webhook_create(
+        actor=SYSTEM, url=f"http://{dns.host}:{hook.server.server_port}/", events=["chat.accepted"], secret="s"
+    )
     chat_services.chat_accept(actor=agent, chat_id=ChatFactory().pk)
     dns.answers = ["127.0.0.1"]
     delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
@@ -278,7 +282,7 @@ def test_https_delivery_verifies_the_certificate_of_the_url_host(
     hook = receiver(tls=server_tls)
     settings.WEBHOOK_ALLOW_PRIVATE = False
     port = hook.server.server_port
-    webhooks.webhook_create(url=f"https://{dns.host}:{port}/hook", events=["chat.accepted"], secret="s")
+    webhooks.webhook_create(actor=SYSTEM, url=f"https://{dns.host}:{port}/hook", events=["chat.accepted"], secret="s")
     chat_services.chat_accept(actor=agent, chat_id=ChatFactory().pk)
     dns.answers, dns.lookups = [PUBLIC, "127.0.0.1"], 0
     delivery = webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
@@ -302,7 +306,7 @@ def test_invalid_port_is_a_form_error_not_a_500(settings, dns, allow_private):
         assert response.status_code == 200, url
         assert response.context["adminform"].form.errors["url"] == ["The port must be a number from 1 to 65535."], url
         with pytest.raises(DomainError):
-            webhooks.webhook_create(url=url, events=["chat.started"], secret="s")
+            webhooks.webhook_create(actor=SYSTEM, url=url, events=["chat.started"], secret="s")
     assert not Webhook.objects.exists()
 
 
@@ -318,7 +322,7 @@ def sent_tasks(monkeypatch):
 def test_attempts_are_queued_by_task_name_after_commit(receiver, sent_tasks, django_capture_on_commit_callbacks):
     """The outbox and the retries send the task helpdesk/tasks.py registers, by its name."""
     hook = receiver(statuses=[500])
-    webhooks.webhook_create(url=hook.url, events=["chat.started"], secret="s")
+    webhooks.webhook_create(actor=SYSTEM, url=hook.url, events=["chat.started"], secret="s")
     with django_capture_on_commit_callbacks(execute=True):
         webhooks.webhooks_enqueue("chat.started", {"id": 7})
         assert sent_tasks == []

@@ -15,6 +15,7 @@ from django.test import Client
 
 from chat import selectors, services
 from chat.models import Chat, Message
+from helpdesk.actors import SYSTEM
 from helpdesk.agents.services import api_token_create
 from helpdesk.asgi import application
 from helpdesk.models import ApiToken
@@ -137,7 +138,7 @@ async def test_signing_out_closes_that_sessions_sockets_only(agent):
 
 
 async def test_deleting_a_token_closes_the_sockets_opened_with_it(agent):
-    second_key = await database_sync_to_async(lambda: api_token_create(user=agent.user).key)()
+    second_key = await database_sync_to_async(lambda: api_token_create(actor=SYSTEM, user=agent.user).key)()
     doomed, kept = await token_socket(agent.api_key), await token_socket(second_key)
     token = await database_sync_to_async(ApiToken.objects.get)(key_hash=ApiToken.hash_key(agent.api_key))
     manager = await sync_to_async(admin_client)()

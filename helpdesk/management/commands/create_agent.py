@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from helpdesk.actors import SYSTEM
 from helpdesk.agents import services
 from helpdesk.models import Department
 from helpdesk.platform.errors import DomainError
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown department(s): {', '.join(missing)}")
         try:
             agent, token = services.agent_create(
-                username=username, password=password, email=email, name=name, departments=found
+                actor=SYSTEM, username=username, password=password, email=email, name=name, departments=found
             )
         except DomainError as error:
             raise CommandError(error.detail) from error

@@ -28,6 +28,7 @@ class Command(BaseCommand):
         if not User.objects.filter(username="admin").exists():
             credentials["admin"] = secrets.token_urlsafe(12)
             services.agent_create(
+                actor=SYSTEM,
                 username="admin",
                 password=credentials["admin"],
                 name="Administrator",
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         if not User.objects.filter(username="agent").exists():
             credentials["agent"] = secrets.token_urlsafe(12)
             services.agent_create(
+                actor=SYSTEM,
                 username="agent",
                 password=credentials["agent"],
                 name="Alex Agent",
