@@ -5,8 +5,7 @@ from chat.models import Chat
 from helpdesk.actors import Actor, ChatVisitor
 from helpdesk.models import Agent
 from helpdesk.platform.errors import DomainError, ErrorCode
-
-MAX_ID = 2**63 - 1
+from helpdesk.platform.fields import MAX_ID
 
 
 def clean_id(value) -> int:
