@@ -70,6 +70,7 @@ def test_screenshots_of_dashboard_popup_menu_and_widget(daphne_server, new_page,
     demo.get_by_role("button", name="Chat with us").click()
     frame = demo.frame_locator("iframe[title='Live chat']")
     expect(frame.get_by_label("Department")).to_have_value("sales")
+    expect(frame.get_by_role("button", name="Start chat")).to_be_enabled()  # visitor.js has the form
     demo.screenshot(path=shots / "widget.png")
     phone = new_page(viewport=(390, 740))
     phone.goto(f"{daphne_server.url}/chat/")
