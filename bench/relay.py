@@ -2,7 +2,7 @@
 and no domain logic. `bench/chat_load.py` drives it exactly as it drives the product.
 
     daphne bench.relay:stock   # Channels as shipped: close_old_connections before every handler
-    daphne bench.relay:tuned   # the same consumer without that thread hop (as chat/consumers/chats.py)
+    daphne bench.relay:tuned   # the same consumer without that thread hop (as chat/consumers/base.py)
 
 A visitor socket is `/ws/visitor/chats/<id>/`, an agent socket `/ws/agent/?chats=1,2,…`; a
 `message.send` frame goes to the chat's group as a `message` frame, the sender included, like

@@ -2,7 +2,7 @@
 e-mail, counted in the shared cache (Redis) like the other API limits. Each start rings every
 online agent of its department and may become a ticket, so these are far below the per-address
 request limit (API_RATE_VISITOR); how many chats may wait at once is a domain rule
-(chat.services.chats.chat_start)."""
+(chat.services.starting.chat_start)."""
 
 import hashlib
 

@@ -242,7 +242,7 @@ CACHES = {
 API_RATE_USER = env_rate("API_RATE_USER", "3000/min")
 API_RATE_VISITOR = env_rate("API_RATE_VISITOR", "300/min")
 # Chat starts per client address and per visitor e-mail (chat/throttles.py), and chats one
-# address or one e-mail may have waiting at once (chat.services.chats.chat_start); every start rings
+# address or one e-mail may have waiting at once (chat.services.starting.chat_start); every start rings
 # agents and may become a ticket. Empty (rates) or 0 (waiting) disables one.
 CHAT_START_RATE_IP = env_rate("CHAT_START_RATE_IP", "5/min")
 CHAT_START_RATE_EMAIL = env_rate("CHAT_START_RATE_EMAIL", "5/min")

@@ -38,7 +38,7 @@ _INVISIBLE = [
 FORBIDDEN_CLASS = _escaped_class("".join(_CONTROLS + _BIDI_CONTROLS))
 INVISIBLE_CLASS = _escaped_class("".join(_INVISIBLE))
 
-# System messages go out under this name (chat.services.chats.system_message_post).
+# System messages go out under this name (chat.services.messages.system_message_post).
 RESERVED_NAME = "System"
 _RESERVED_SPELLED = f"[{INVISIBLE_CLASS}]*".join(f"[{letter.upper()}{letter}]" for letter in RESERVED_NAME.lower())
 

@@ -14,7 +14,7 @@ class ServiceUnavailableGuard:
     while a socket is set up (authentication, the consumer's connect) or in a handler outside
     `receive`, the socket is accepted if it was not yet and closed with 4503, instead of the
     server's bare HTTP 500 handshake answer or 1011. Frames keep their own answer (`error` with
-    code `unavailable`, chat/consumers/chats.py)."""
+    code `unavailable`, chat/consumers/base.py)."""
 
     def __init__(self, inner):
         self.inner = inner
