@@ -11,6 +11,7 @@ from chat import frames, selectors
 from chat.models import Chat, ChatParticipant
 from chat.services.checks import clean_id, lock_chat, require_agent, require_owner, require_visitor_of
 from chat.services.invitations import invitations_lapse_for_closed_chat
+from chat.services.messages import system_message_post
 from chat.services.offers import offers_publish_for_agent, offers_withdraw
 from chat.services.transfers import transfers_lapse_for_closed_chat
 from helpdesk.actors import Actor, ChatVisitor
@@ -24,6 +25,7 @@ from tickets.models import Ticket
 from tickets.services import ticket_create_from_chat
 
 END_TASK = "chat.tasks.chat_end_when_due"
+VISITOR_LEFT = "Visitor left the chat"
 
 
 def clean_delay(delay_seconds) -> int:
@@ -94,6 +96,8 @@ def chat_end(*, actor: Actor, chat_id: int) -> Chat:
             return _mark_missed(chat)
         if isinstance(actor, Agent):
             require_owner(chat, actor)
+        if isinstance(actor, ChatVisitor):  # the agents' tabs and the transcript say why it ended
+            system_message_post(chat=chat, body=VISITOR_LEFT)
         return _close(chat)
 
 

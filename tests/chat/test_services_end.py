@@ -159,3 +159,21 @@ def test_ends_racing_each_other_and_the_due_task_write_one_ticket(agent):
     assert Ticket.objects.filter(source_chat=chat).count() == 1
     chat.refresh_from_db()
     assert chat.status == Chat.Status.ENDED
+
+
+@pytest.mark.django_db
+def test_visitor_leaving_an_active_chat_says_so_in_the_conversation(
+    agent, published, django_capture_on_commit_callbacks
+):
+    chat = accepted_chat(agent=agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.chat_end(actor=ChatVisitor.of(chat), chat_id=chat.pk)
+    sent = [frame for frame in frames_to(published, chat_group(chat.pk))]
+    left = [frame for frame in sent if frame["type"] == "message"]
+    assert [(frame["sender"]["kind"], frame["body"]) for frame in left] == [("system", "Visitor left the chat")]
+    assert sent[-1]["type"] == "chat.ended"  # the line comes before the end
+    assert "Visitor left the chat" in [entry.body for entry in Ticket.objects.get(source_chat=chat).thread.all()]
+    # an agent ending it writes no such line
+    other = accepted_chat(agent=agent)
+    services.chat_end(actor=agent, chat_id=other.pk)
+    assert not other.messages.filter(body="Visitor left the chat").exists()
