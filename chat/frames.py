@@ -37,6 +37,7 @@ def offered_frame(chat: Chat, *, ring: bool) -> dict:
         "visitor": {"name": chat.visitor.name, "email": chat.visitor.email},
         "question": chat.question,
         "department": chat.department.slug if chat.department else None,
+        "department_name": chat.department.name if chat.department else None,
         "started_at": timestamp(chat.started_at),
         "ring": ring,
     }

@@ -70,6 +70,7 @@ def test_offer_goes_to_online_agents_of_the_department_with_room(
             "visitor": {"name": "Vera", "email": "vera@example.org"},
             "question": "Where is my order?",
             "department": "sales",
+            "department_name": "Sales",
             "started_at": chat.started_at.isoformat().replace("+00:00", "Z"),
             "ring": True,
         }
