@@ -20,8 +20,9 @@ export function attachCannedSuggestions(textarea, { department, values }) {
   const list = h("ul", { id: listId, class: "suggestions", role: "listbox", "aria-label": "Suggestions", hidden: true });
   textarea.closest("form").append(list);
   textarea.setAttribute("aria-autocomplete", "list");
+  // No aria-expanded: a textarea is a textbox, which does not take it (axe's aria-allowed-attr);
+  // the list is announced through aria-activedescendant and its own role.
   textarea.setAttribute("aria-controls", listId);
-  textarea.setAttribute("aria-expanded", "false");
 
   let items = [];
   let active = -1;
@@ -36,7 +37,6 @@ export function attachCannedSuggestions(textarea, { department, values }) {
     active = -1;
     trigger = null;
     pending?.abort();
-    textarea.setAttribute("aria-expanded", "false");
     textarea.removeAttribute("aria-activedescendant");
   }
 
@@ -87,7 +87,6 @@ export function attachCannedSuggestions(textarea, { department, values }) {
         : [h("li", { class: "empty", text: "No canned message matches." })]),
     );
     list.hidden = false;
-    textarea.setAttribute("aria-expanded", "true");
     if (items.length) highlight(0);
   }
 
