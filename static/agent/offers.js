@@ -1,49 +1,128 @@
-// New chat popups: one per waiting chat offered to this agent, with Accept; the ringer plays
-// while any is shown. A popup another agent accepted first, or whose visitor left, says so.
+// New chats offered to this agent (chat.offered), each shown as a popup with Later and Accept
+// until it is accepted, withdrawn or put aside. "Later" keeps the offer (the Chat Dashboard's
+// waiting list shows it) and is remembered for this browser tab, so the next page does not pop
+// it up again. The ringer plays while any popup is shown. Listeners (the waiting list, the title
+// count, desktop notifications) hear of every change.
 import { PopupStack } from "../common/popups.js";
 
+const ASIDE_KEY = "helpdesk.offersPutAside";
+// Refusals after which the chat no longer waits for this agent (else it stays, put aside).
+const GONE_CODES = new Set(["already_accepted", "chat_closed", "not_found"]);
+
+function loadAside() {
+  try {
+    return new Set(JSON.parse(sessionStorage.getItem(ASIDE_KEY) || "[]"));
+  } catch {
+    return new Set();
+  }
+}
+
 export class Offers {
-  // `popupsEl`: where popups stack; `send(frame)`: the agent socket's send; `tabs`: ChatTabs.
+  // `popupsEl`: where popups stack; `send(frame)`: the agent socket's send; `tabs`: ChatTabs, or
+  // the stand-in of pages without tabs (shell.js).
   constructor({ me, popupsEl, send, ringer, tabs }) {
     this.me = me;
     this.popups = new PopupStack(popupsEl); // chat id -> popup
     this.send = send;
     this.ringer = ringer;
     this.tabs = tabs;
+    this.waiting = new Map(); // chat id -> its chat.offered frame, shown or put aside
+    this.aside = loadAside();
+    this.listeners = [];
+  }
+
+  // `listener`: {offered(frame, {isNew}), gone(chatId, reason), refused(chatId, detail), changed()},
+  // each optional.
+  listen(listener) {
+    this.listeners.push(listener);
+  }
+
+  emit(event, ...args) {
+    for (const listener of this.listeners) listener[event]?.(...args);
+    if (event !== "changed") for (const listener of this.listeners) listener.changed?.();
+  }
+
+  get count() {
+    return this.waiting.size;
+  }
+
+  isShown(chatId) {
+    return this.popups.has(chatId);
   }
 
   show(frame) {
     if (this.tabs.has(frame.chat_id)) return;
-    const popup = this.popups.open(frame.chat_id, {
-      label: `New chat from ${frame.visitor.name}`,
-      title: "New chat",
-      visitor: frame.visitor.name,
-      question: frame.question,
-      tag: frame.department,
-      actions: [{ text: "Accept", primary: true, onClick: (shown) => this.accept(frame.chat_id, shown) }],
-    });
-    if (popup && frame.ring) this.ringer.ring();
+    const isNew = !this.waiting.has(frame.chat_id);
+    this.waiting.set(frame.chat_id, frame);
+    if (!this.aside.has(frame.chat_id)) {
+      const popup = this.popups.open(frame.chat_id, {
+        label: `New chat from ${frame.visitor.name}`,
+        title: "New chat",
+        visitor: frame.visitor.name,
+        question: frame.question,
+        tag: frame.department_name ?? frame.department,
+        actions: [{ text: "Accept", primary: true, onClick: () => this.accept(frame.chat_id) }],
+        onLater: () => this.putAside(frame.chat_id),
+      });
+      if (popup && frame.ring) this.ringer.ring();
+    }
+    this.emit("offered", frame, { isNew });
   }
 
-  accept(chatId, popup) {
-    const [button] = popup.buttons;
-    button.disabled = true;
-    button.textContent = "Accepting…";
-    if (!this.send({ type: "chat.accept", chat_id: chatId })) {
+  // Sends chat.accept (from the popup or the waiting list); false when not connected.
+  accept(chatId) {
+    const popup = this.popups.popups.get(chatId);
+    const button = popup?.buttons.at(-1);
+    if (button) {
+      button.disabled = true;
+      button.textContent = "Accepting…";
+    }
+    if (this.send({ type: "chat.accept", chat_id: chatId })) return true;
+    if (button) {
       button.disabled = false;
       button.textContent = "Accept";
       popup.setNote("Not connected");
     }
+    return false;
   }
 
-  // Without `text` the popup goes at once; with it, it shows why for a moment.
-  withdraw(chatId, text = null) {
-    if (!this.popups.close(chatId, text)) return;
-    if (!this.popups.size) this.ringer.stop();
+  putAside(chatId, text = null) {
+    this.aside.add(chatId);
+    this.saveAside();
+    this.closePopup(chatId, text);
+    this.emit("changed");
   }
 
-  withdrawAll() {
-    for (const chatId of this.popups.keys()) this.withdraw(chatId);
+  closePopup(chatId, text = null) {
+    if (this.popups.close(chatId, text) && !this.popups.size) this.ringer.stop();
+  }
+
+  // The chat is no longer offered to this agent. Without `text` its popup goes at once; with it,
+  // it shows why for a moment. `reason` as in chat.offer_withdrawn: "offline" leaves the chat
+  // waiting (for others), which the waiting list still shows.
+  withdraw(chatId, text = null, reason = null) {
+    this.closePopup(chatId, text);
+    this.waiting.delete(chatId);
+    if (this.aside.delete(chatId)) this.saveAside();
+    this.emit("gone", chatId, reason);
+  }
+
+  withdrawAll(reason = "offline") {
+    for (const chatId of [...this.waiting.keys()]) this.withdraw(chatId, null, reason);
+  }
+
+  // An error frame answering chat.accept.
+  refused(frame) {
+    if (GONE_CODES.has(frame.code)) {
+      this.withdraw(frame.chat_id, frame.detail);
+      return;
+    }
+    if (this.waiting.has(frame.chat_id)) this.putAside(frame.chat_id, frame.detail);
+    this.emit("refused", frame.chat_id, frame.detail);
+  }
+
+  saveAside() {
+    sessionStorage.setItem(ASIDE_KEY, JSON.stringify([...this.aside]));
   }
 
   get handlers() {
@@ -53,7 +132,7 @@ export class Offers {
       "chat.offer_withdrawn": (frame) => {
         const who = frame.agent && frame.agent.id !== me.id ? frame.agent.name : null;
         const text = frame.reason === "accepted" ? (who ? `Accepted by ${who}` : null) : frame.reason === "missed" ? "The visitor left" : null;
-        this.withdraw(frame.chat_id, text);
+        this.withdraw(frame.chat_id, text, frame.reason);
       },
       "chat.accepted": async (frame) => {
         if (frame.agent && frame.agent.id === me.id) {

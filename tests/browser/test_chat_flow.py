@@ -24,7 +24,7 @@ def test_whole_flow_from_form_to_transcript_ticket(daphne_server, celery_worker,
 
     popup = agent.get_by_role("region", name="New chat from Vera")
     expect(popup).to_contain_text("Can I change my plan?")
-    expect(popup).to_contain_text("sales")
+    expect(popup).to_contain_text("Sales")  # the department's name, not its slug
     popup.get_by_role("button", name="Accept").click()
     expect(popup).to_have_count(0)
 
