@@ -7,7 +7,7 @@
 //   tabsEl, panelsEl, template
 //   activate(id), close(id), isShown(id)   the tab strip (tabs.js)
 import { attachComposer, typingIndicator } from "../common/composer.js";
-import { countdown, formatDateTime, h, mailtoHref, newClientId } from "../common/dom.js";
+import { countdown, formatDateTime, h, mailtoHref, newClientId, timeElement } from "../common/dom.js";
 import { dropdownMenu } from "../common/menu.js";
 import { MessageSequence } from "../common/sequence.js";
 import { attachCannedSuggestions } from "./canned.js";
@@ -78,6 +78,7 @@ export class ChatTab {
     this.composerError = panel.querySelector(".composer-error");
     this.endingBanner = panel.querySelector(".ending-banner");
     this.endedNote = panel.querySelector(".ended-note");
+    this.endedNote.tabIndex = -1; // where the focus goes when the chat closes under it
     this.handoverBanner = panel.querySelector(".handover-banner");
     this.messages = new MessageSequence(this.list, {
       fetchAfter: (afterSeq) => this.deps.api("GET", `/api/v1/chats/${this.id}/messages/?after_seq=${afterSeq}`),
@@ -146,6 +147,8 @@ export class ChatTab {
 
   render() {
     const { chat, panel } = this;
+    const wasClosed = this.endedNote && !this.endedNote.hidden;
+    const hadFocus = panel.contains(document.activeElement);
     panel.querySelector(".chat-question").textContent = chat.question;
     const started = panel.querySelector(".chat-started");
     started.dateTime = chat.started_at;
@@ -168,6 +171,8 @@ export class ChatTab {
     this.renderEnding();
     this.endedNote.hidden = !closed;
     if (closed) this.renderEndedNote();
+    // The composer or End Session had the focus and is gone: keep it in the chat, on what happened.
+    if (closed && !wasClosed && hadFocus) this.endedNote.focus();
   }
 
   get isClosed() {
@@ -178,7 +183,7 @@ export class ChatTab {
     const chat = this.chat;
     const state = { ended: "Ended", missed: "Missed" }[chat.status] || this.readOnlyReason || "Read-only";
     const parts = [h("strong", { text: state })];
-    if (chat.ended_at) parts.push(` · ${formatDateTime(chat.ended_at)}`);
+    if (chat.ended_at) parts.push(" · ", timeElement(chat.ended_at));
     if (chat.ticket_id) {
       const label = chat.status === "missed" ? "Missed chat ticket" : "Transcript ticket";
       parts.push(" · ", h("a", { href: `/tickets/${chat.ticket_id}/`, text: `${label} #${chat.ticket_id}` }));
@@ -201,7 +206,7 @@ export class ChatTab {
   }
 
   onMessageAdded(frame) {
-    if (frame.sender.kind === "visitor") this.typing.clear();
+    if (frame.sender.kind !== "system") this.typing.clear(frame.sender.name); // they stopped typing
     if (!this.deps.isShown(this.id) && frame.sender.kind !== "agent") this.markUnread();
   }
 

@@ -8,6 +8,8 @@ export function setupHandoverDialogs({ api }) {
   const transferDialog = document.getElementById("transfer-dialog");
   const inviteDialog = document.getElementById("invite-dialog");
   const departmentSelect = transferDialog.querySelector("#transfer-department");
+  requireAgents(transferDialog, "Choose the agent to transfer the chat to.");
+  requireAgents(inviteDialog, "Choose at least one agent to invite.");
 
   // Choosing agents ---------------------------------------------------------------------------
 
@@ -46,7 +48,10 @@ export function setupHandoverDialogs({ api }) {
               name: "agent",
               value: agent.id,
               "data-duplicate": duplicate ? "1" : null,
-              onchange: (event) => syncDuplicates(fieldset, event.target),
+              onchange: (event) => {
+                syncDuplicates(fieldset, event.target);
+                showDialogError(dialog, "");
+              },
             }),
             h("span", { text: agent.name }),
             h("span", { class: "muted", text: `${agent.active_chats} chat${agent.active_chats === 1 ? "" : "s"}` }),
@@ -73,6 +78,16 @@ export function setupHandoverDialogs({ api }) {
     for (const department of await api("GET", "/api/v1/departments/")) {
       departmentSelect.append(h("option", { value: department.slug, text: department.name }));
     }
+  }
+
+  // Send with nobody chosen keeps the dialog open and says so (the form would close it silently).
+  function requireAgents(dialog, message) {
+    dialog.querySelector("form").addEventListener("submit", (event) => {
+      if (event.submitter?.value !== "send" || chosen(dialog).length) return;
+      event.preventDefault();
+      showDialogError(dialog, message);
+      dialog.querySelector("input[name=agent]")?.focus();
+    });
   }
 
   function showDialogError(dialog, text) {
@@ -111,6 +126,7 @@ export function setupHandoverDialogs({ api }) {
   }
 
   async function openInvite(tab) {
+    await loadDepartments(); // the group headings are the departments' names
     inviteDialog.querySelector("#invite-note").value = "";
     showDialogError(inviteDialog, "");
     await fillChoices(inviteDialog, { multiple: true });

@@ -45,17 +45,24 @@ export function attachComposer(form, { maxChars, send, typing, showError, notCon
   return textarea;
 }
 
-// "Vera is typing…" in `element` for a while after each typing frame; clear() when a message came.
+// "Vera is typing…" in `element` for a while after each typing frame. clear(name) when a message
+// of `name` came (it clears only their line: someone else may be typing); clear() clears any.
 export function typingIndicator(element) {
   let timer = null;
-  return {
+  let shown = null;
+  const indicator = {
     show(name) {
+      shown = name;
       element.textContent = `${name} is typing…`;
       clearTimeout(timer);
-      timer = setTimeout(() => (element.textContent = ""), TYPING_SHOWN_MS);
+      timer = setTimeout(() => indicator.clear(), TYPING_SHOWN_MS);
     },
-    clear() {
+    clear(name = shown) {
+      if (name !== shown) return;
+      clearTimeout(timer);
+      shown = null;
       element.textContent = "";
     },
   };
+  return indicator;
 }

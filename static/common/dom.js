@@ -43,19 +43,37 @@ export function mailtoHref(address) {
   return `mailto:${encodeURIComponent(address.slice(0, at))}@${encodeURIComponent(address.slice(at + 1))}`;
 }
 
+// The one date format of every page: the viewer's locale and time zone, through Intl. A message in
+// a live chat shows the time alone, in the same style.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const TIME = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
+
 export function formatTime(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return TIME.format(new Date(iso));
 }
 
 export function formatDateTime(iso) {
-  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  return DATE_TIME.format(new Date(iso));
+}
+
+// A <time> element showing `iso` in that format.
+export function timeElement(iso, { prefix = "", timeOnly = false } = {}) {
+  return h("time", { datetime: iso, text: prefix + (timeOnly ? formatTime(iso) : formatDateTime(iso)) });
+}
+
+// The server renders dates as <time datetime="…" data-local> with a fallback text; they take the
+// same format here.
+export function localizeTimes(root = document) {
+  for (const element of root.querySelectorAll("time[datetime][data-local]")) {
+    element.textContent = formatDateTime(element.dateTime);
+  }
 }
 
 export function messageItem(frame) {
   return h(
     "li",
     { class: `message ${frame.sender.kind}`, "data-seq": frame.seq },
-    h("div", { class: "message-meta" }, h("strong", { text: frame.sender.name }), " ", h("time", { datetime: frame.created_at, text: formatTime(frame.created_at) })),
+    h("div", { class: "message-meta" }, h("strong", { text: frame.sender.name }), " ", timeElement(frame.created_at, { timeOnly: true })),
     h("div", { class: "message-body" }, linkified(frame.body)),
   );
 }
