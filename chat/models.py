@@ -178,3 +178,31 @@ class Invitation(Handover):
 
     def __str__(self) -> str:
         return f"Invitation of {self.invitee} to chat #{self.chat_id} ({self.status})"
+
+
+class Presence(models.TextChoices):
+    """Whether chats reach an agent now (chat.selectors.with_presence): Offline by their own
+    choice, Online and connected (or briefly gone), or Online but gone for longer: away."""
+
+    ONLINE = "online", "Online"
+    AWAY = "away", "Away"
+    OFFLINE = "offline", "Offline"
+
+
+class AgentConnection(models.Model):
+    """One agent socket, as the agent's sign of life (chat/services/presence.py).
+
+    `seen_at` is the last moment the socket was known open: its server process refreshes it
+    every AGENT_PRESENCE_HEARTBEAT_SECONDS, and closing sets it once more with `closed_at`. A
+    closed row is kept for the grace (AGENT_AWAY_AFTER_SECONDS) after which its agent is away;
+    an open row nobody refreshes belongs to a process that died and expires the same way.
+    """
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="connections")
+    opened_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.agent} on {self.channel_name}"

@@ -1,13 +1,27 @@
 """Reads shared by the API, the consumers and the services."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.conf import settings
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chat.models import Chat, ChatParticipant, Invitation, Message, Transfer
+from chat.models import AgentConnection, Chat, ChatParticipant, Invitation, Message, Presence, Transfer
 from helpdesk.agents.selectors import in_departments_of
 from helpdesk.models import Agent, Department
 from helpdesk.platform.errors import DomainError, ErrorCode
@@ -86,10 +100,52 @@ def open_chat_ids_for(agent: Agent) -> list[int]:
     )
 
 
+# An open connection whose process has not vouched for it in this many heartbeats belongs to
+# a process that died (chat/services/presence.py).
+STALE_BEATS = 3
+
+
+def signs_of_life(now: datetime | None = None) -> QuerySet[AgentConnection]:
+    """Connections that keep their agent present: open ones refreshed within STALE_BEATS
+    heartbeats, and any seen within AGENT_AWAY_AFTER_SECONDS (a socket that just closed, or
+    whose process just died)."""
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=STALE_BEATS * settings.AGENT_PRESENCE_HEARTBEAT_SECONDS)
+    away_before = now - timedelta(seconds=settings.AGENT_AWAY_AFTER_SECONDS)
+    return AgentConnection.objects.filter(
+        Q(closed_at__isnull=True, seen_at__gt=stale_before) | Q(seen_at__gt=away_before)
+    )
+
+
+def chat_ready_q(now: datetime | None = None) -> Q:
+    """The one rule for an agent chats may reach now: active, chat-enabled, Online, and
+    connected or gone for less than AGENT_AWAY_AFTER_SECONDS (so not away)."""
+    present = Exists(signs_of_life(now).filter(agent=OuterRef("pk")))
+    return Q(chat_enabled=True, chat_status=Agent.ChatStatus.ONLINE, user__is_active=True) & present
+
+
+def with_presence(agents: QuerySet[Agent]) -> QuerySet[Agent]:
+    """The agents annotated with `presence` (Presence): offline by their own choice (or not
+    chat-enabled), online while chat_ready_q holds, away otherwise."""
+    return agents.annotate(
+        presence=Case(
+            When(~Q(chat_enabled=True, chat_status=Agent.ChatStatus.ONLINE), then=Value(Presence.OFFLINE)),
+            When(Exists(signs_of_life().filter(agent=OuterRef("pk"))), then=Value(Presence.ONLINE)),
+            default=Value(Presence.AWAY),
+            output_field=CharField(),
+        )
+    )
+
+
+def agent_with_presence(agent: Agent) -> Agent:
+    """The agent as stored now, with `presence` (for GET /api/v1/agents/me/)."""
+    return with_presence(Agent.objects.filter(pk=agent.pk)).prefetch_related("departments").get()
+
+
 def agents_to_offer(department: Department | None) -> QuerySet[Agent]:
-    """Online, chat-enabled agents of the department (any department when None) with room
-    for another chat."""
-    agents = Agent.objects.filter(chat_enabled=True, chat_status=Agent.ChatStatus.ONLINE, user__is_active=True)
+    """Agents chats may reach now (chat_ready_q) of the department (any department when None),
+    with room for another chat, each annotated with `open_chats`."""
+    agents = Agent.objects.filter(chat_ready_q())
     if department is not None:
         agents = agents.filter(departments=department)
     return agents.annotate(
@@ -119,8 +175,8 @@ def waiting_chats_in_reach(agent: Agent) -> QuerySet[Chat]:
 
 
 def waiting_chats_for(agent: Agent) -> QuerySet[Chat]:
-    """Waiting chats this agent would be offered now: none while Offline or at their limit."""
-    if not agent.is_available or open_chat_count(agent) >= agent.max_concurrent_chats:
+    """Waiting chats this agent would be offered now: none while Offline, away or at their limit."""
+    if not agents_to_offer(None).filter(pk=agent.pk).exists():
         return Chat.objects.none()
     return waiting_chats_in_reach(agent)
 
@@ -187,9 +243,11 @@ def pending_deadlines() -> PendingDeadlines:
 
 
 def agents_available_for_handover(*, agent: Agent, department: Department | None = None) -> QuerySet[Agent]:
-    """Colleagues a chat can be transferred to or who can be invited: Online, chat-enabled,
-    under their limit, not `agent`; with their departments and open chat counts."""
-    return agents_to_offer(department).exclude(pk=agent.pk).prefetch_related("departments").order_by("display_name")
+    """Colleagues a chat can be transferred to or who can be invited: Online and not away,
+    chat-enabled, under their limit, not `agent`; with their departments, open chat counts and
+    `presence`."""
+    agents = agents_to_offer(department).exclude(pk=agent.pk)
+    return with_presence(agents).prefetch_related("departments").order_by("display_name")
 
 
 def pending_transfers_to(agent: Agent):

@@ -267,6 +267,12 @@ WS_MAX_SOCKETS_PER_VISITOR = env_int("WS_MAX_SOCKETS_PER_VISITOR", 5)
 WS_MAX_SOCKETS_PER_AGENT = env_int("WS_MAX_SOCKETS_PER_AGENT", 20)
 WS_MAX_SOCKETS_PER_IP = env_int("WS_MAX_SOCKETS_PER_IP", 200)
 WS_SOCKET_HEARTBEAT_SECONDS = env_int("WS_SOCKET_HEARTBEAT_SECONDS", 30)
+# Presence (chat/services/presence.py): each process marks its agent sockets as alive in the
+# database every AGENT_PRESENCE_HEARTBEAT_SECONDS; an Online agent with no socket left (closed,
+# or on a process that stopped vouching for three heartbeats) is "away" after
+# AGENT_AWAY_AFTER_SECONDS, and no chat is offered to them until they connect again.
+AGENT_AWAY_AFTER_SECONDS = env_int("AGENT_AWAY_AFTER_SECONDS", 60)
+AGENT_PRESENCE_HEARTBEAT_SECONDS = env_int("AGENT_PRESENCE_HEARTBEAT_SECONDS", 20)
 
 # The pub/sub layer keeps one subscriber connection per process and publishes over a small
 # pool; the pool is capped deliberately instead of redis-py's default of 100 connections.

@@ -4,12 +4,13 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from chat import views as chat_views
+from chat.api import agents as chat_agents_api
 from helpdesk.agents import accounts, api
 from helpdesk.platform.api_errors import api_not_found
 from tickets import views as ticket_views
 
 api_v1 = [
-    path("agents/", api.AgentListView.as_view(), name="agent-list"),
+    path("agents/", chat_agents_api.AgentListView.as_view(), name="agent-list"),
     path("departments/", api.DepartmentListView.as_view(), name="department-list"),
     path("", include("chat.urls")),
     path("", include("tickets.urls")),

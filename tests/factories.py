@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 from functools import cache
 
@@ -5,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from chat.models import Chat, ChatParticipant, Message, Visitor
+from chat.models import AgentConnection, Chat, ChatParticipant, Message, Visitor
 from helpdesk.actors import SYSTEM
 from helpdesk.agents.services import api_token_create
 from helpdesk.models import Agent, Department
@@ -70,6 +71,22 @@ class AgentFactory(factory.django.DjangoModelFactory):
     def token(self, create, extracted, **kwargs):
         if create:
             self.api_key = api_token_create(actor=SYSTEM, user=self.user).key
+
+    @factory.post_generation
+    def connected(self, create, extracted, **kwargs):
+        """Chats reach only a connected agent (chat.selectors.chat_ready_q): unless made with
+        connected=False, the agent has an agent socket open (a connection row its process
+        vouched for just now, as a live socket's would be), as on a desk whose dashboard is open."""
+        if create and extracted is not False:
+            record_connection(self)
+
+
+def record_connection(agent: Agent, *, channel_name: str | None = None) -> AgentConnection:
+    """A live connection row for `agent`, as an open socket of a running server process has."""
+    now = timezone.now()
+    return AgentConnection.objects.create(
+        agent=agent, channel_name=channel_name or f"test-{uuid.uuid4().hex}", opened_at=now, seen_at=now
+    )
 
 
 class VisitorFactory(factory.django.DjangoModelFactory):

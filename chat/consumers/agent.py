@@ -3,8 +3,10 @@
 from chat import frames, selectors, services
 from chat.consumers import throttle as ws_throttle
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, FrameConsumer, message_replay
+from chat.consumers.presence import presence_end, presence_track
 from chat.models import Message
 from chat.origins import agent_origin_allowed
+from chat.services.presence import agent_connection_open
 from helpdesk.agents.selectors import agent_socket_credentials_valid
 from helpdesk.platform.db_threads import database_sync_to_async
 from helpdesk.platform.errors import DomainError, ErrorCode
@@ -40,6 +42,7 @@ class AgentConsumer(FrameConsumer):
         if not await self.admitted([("agent", self.agent.pk), ("ip", client_ip)]):
             return
         self.chat_ids: set[int] = set()
+        self.connection_open = False  # recorded as the agent's connection (presence)
         self.replayed_up_to: dict[int, int] = {}
         # The groups through which taking a credential away closes this socket (agent_revoked).
         self.token_hash = self.scope.get("api_token_hash")
@@ -56,6 +59,7 @@ class AgentConsumer(FrameConsumer):
         if state is None:  # revoked between the handshake's check and joining the groups above
             await self.refuse(CLOSE_UNAUTHORIZED)
             return
+        presence_track(self.channel_name, self.agent.pk)
         open_ids, pending = state
         for chat_id in open_ids:
             await self.join_chat(chat_id)
@@ -65,12 +69,16 @@ class AgentConsumer(FrameConsumer):
 
     def _initial_state(self) -> tuple[list[int], list[dict]] | None:
         """Chats to join, and what waits for this agent's answer: offers, transfers, invitations.
-        None if the socket's credentials are no longer valid."""
+        None if the socket's credentials are no longer valid. The socket counts as the agent's
+        connection from here (presence), before the offers are read: an agent who was away is
+        offered what waits at once."""
         if not agent_socket_credentials_valid(
             agent_id=self.agent.pk, session_key=self.session_key, token_hash=self.token_hash
         ):
             return None
         agent = self.agent
+        agent_connection_open(agent=agent, channel_name=self.channel_name)
+        self.connection_open = True
         pending = [frames.offered_frame(chat, ring=agent.ringer) for chat in selectors.waiting_chats_for(agent)]
         pending += [frames.transfer_frame("transfer.requested", t) for t in selectors.pending_transfers_to(agent)]
         pending += [frames.invitation_frame("invitation.requested", i) for i in selectors.pending_invitations_to(agent)]
@@ -79,6 +87,8 @@ class AgentConsumer(FrameConsumer):
     async def disconnect(self, code):
         if not hasattr(self, "revocation_groups"):
             return
+        if self.connection_open:
+            await presence_end(self.channel_name)
         for group in self.revocation_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         for chat_id in list(self.chat_ids):

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from chat.models import Invitation, Transfer
+from chat.serializers.agents import presence_field
 from chat.serializers.chats import AgentRefSerializer
 from helpdesk.models import Agent, Department
 from helpdesk.platform.fields import MAX_ID, QuerySerializer, SlugReferenceField, StrictCharField, StrictIntegerField
@@ -52,10 +53,11 @@ class AvailableAgentSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
     departments = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     active_chats = serializers.IntegerField(source="open_chats")
+    presence = presence_field()
 
     class Meta:
         model = Agent
-        fields = ["id", "name", "departments", "active_chats"]
+        fields = ["id", "name", "departments", "active_chats", "presence"]
 
 
 class AvailableQuerySerializer(QuerySerializer):

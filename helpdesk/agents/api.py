@@ -1,20 +1,10 @@
+"""Departments (the agent list, with presence, is chat/api/agents.py)."""
+
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 
-from helpdesk.agents.permissions import IsAgent
-from helpdesk.agents.serializers import AgentSerializer, DepartmentSerializer
-from helpdesk.models import Agent, Department
-
-
-class AgentListView(ListAPIView):
-    """Colleagues (e.g. to assign a ticket): every active agent, with their chat status."""
-
-    permission_classes = [IsAgent]
-    serializer_class = AgentSerializer
-    pagination_class = None
-
-    def get_queryset(self):
-        return Agent.objects.filter(user__is_active=True).prefetch_related("departments").order_by("display_name")
+from helpdesk.agents.serializers import DepartmentSerializer
+from helpdesk.models import Department
 
 
 class DepartmentListView(ListAPIView):

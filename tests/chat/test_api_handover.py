@@ -15,11 +15,13 @@ def bob(sales, support):
 
 def test_available_agents_lists_colleagues_who_can_take_a_chat(api, agent, bob, sales, support):
     AgentFactory(display_name="Olga Offline", departments=[sales], chat_status=Agent.ChatStatus.OFFLINE)
+    AgentFactory(display_name="Ada Away", departments=[sales], connected=False)
     full = AgentFactory(display_name="Fay Full", departments=[sales], max_concurrent_chats=1)
     accepted_chat(agent=full)
     accepted_chat(agent=bob)
     body = api.get("/api/v1/agents/available/").json()
-    assert body == [{"id": bob.pk, "name": "Bob", "departments": ["sales", "support"], "active_chats": 1}]
+    bob_entry = {"id": bob.pk, "name": "Bob", "departments": ["sales", "support"], "active_chats": 1}
+    assert body == [{**bob_entry, "presence": "online"}]
     assert [a["id"] for a in api.get("/api/v1/agents/available/?department=support").json()] == [bob.pk]
     assert api.get("/api/v1/agents/available/?department=nope").status_code == 404  # no such department
     assert len(api.get("/api/v1/agents/available/?department=").json()) == 1  # empty: any department

@@ -19,6 +19,7 @@ def test_me_shows_profile_and_settings(api, agent):
         "chat_status": "online",
         "ringer": True,
         "max_concurrent_chats": 5,
+        "presence": "online",
     }
 
 
