@@ -1,0 +1,144 @@
+"""The agent shell on every agent page (static/agent/shell.js): new chat popups with the ring on
+the Tickets page, accepting there lands on the chat in the Chat Dashboard, the account menu and
+sign-out on the Tickets and Canned pages, the title count and desktop notifications while hidden."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.factories import AgentFactory, accepted_chat
+from tests.support.browser import sign_in, start_visitor_chat
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Counts in window.__plays how often a sound was asked to play.
+COUNT_PLAYS = """
+window.__plays = 0;
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () { window.__plays += 1; return play.call(this); };
+"""
+
+# A Notification stand-in that records what was shown (window.__notifications) and answers
+# "granted" when asked; window.__focused counts window.focus() calls.
+FAKE_NOTIFICATIONS = """
+window.__notifications = [];
+window.__focused = 0;
+window.focus = () => { window.__focused += 1; };
+class FakeNotification {
+  static permission = "default";
+  static requestPermission() { FakeNotification.permission = "granted"; return Promise.resolve("granted"); }
+  constructor(title, options) {
+    Object.assign(this, { title, body: options.body, closed: false });
+    window.__notifications.push(this);
+  }
+  close() { this.closed = true; }
+}
+window.Notification = FakeNotification;
+window.__asked = 0;
+const ask = FakeNotification.requestPermission;
+FakeNotification.requestPermission = () => { window.__asked += 1; return ask(); };
+"""
+
+# The page as the browser has it while another tab is in front.
+HIDE = """() => {
+  Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+  Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+SHOW = """() => {
+  delete document.hidden;
+  delete document.visibilityState;
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+@pytest.fixture
+def alice(sales, agents_group):
+    agent = AgentFactory(display_name="Alice Agent", departments=[sales], ringer=True)
+    agent.user.groups.add(agents_group)
+    return agent
+
+
+def test_popup_and_ring_on_the_tickets_page_and_accept_lands_on_the_chat(daphne_server, new_page, alice):
+    # Alice already has a chat open: the accepted one must be the one in front.
+    accepted_chat(agent=alice, question="An older chat", started_at=timezone.now() - timedelta(minutes=5))
+    page = new_page()
+    page.add_init_script(COUNT_PLAYS)
+    sign_in(page, daphne_server, alice)
+    page.get_by_role("link", name="Tickets").click()
+    page.wait_for_url("**/tickets/")
+
+    visitor = new_page(viewport=(400, 720))
+    start_visitor_chat(visitor, daphne_server, name="Vera", email="vera@example.org", question="Can I change my plan?")
+    popup = page.get_by_role("region", name="New chat from Vera")
+    expect(popup).to_contain_text("Can I change my plan?")
+    expect(popup).to_contain_text("Sales")
+    page.wait_for_function("() => window.__plays > 0")
+    expect(page.get_by_role("button", name="Click to enable sound")).to_have_count(0)  # the browser let it play
+
+    popup.get_by_role("button", name="Accept").click()
+    page.wait_for_url(re.compile(r"/agent/"))
+    vera_tab = page.get_by_role("tab", name=re.compile("Vera"))
+    expect(vera_tab).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel").get_by_role("heading", name="Can I change my plan?")).to_be_visible()
+    expect(page.get_by_role("tab")).to_have_count(2)
+    expect(visitor.get_by_text("You are chatting with Alice Agent.")).to_be_visible()
+    assert "chat=" not in page.url  # a reload does not pull that chat to the front again
+
+
+@pytest.mark.parametrize("path", ["/tickets/", "/canned/"])
+def test_account_menu_works_and_signs_out_on_other_agent_pages(daphne_server, new_page, alice, path):
+    page = new_page()
+    sign_in(page, daphne_server, alice)
+    page.goto(f"{daphne_server.url}{path}")
+    page.get_by_role("button", name="Account: Alice Agent").click()
+    with page.expect_response("**/api/v1/agents/me/"):
+        page.get_by_label("Offline", exact=True).check()
+    expect(page.locator("#status-dot")).to_have_class(re.compile("offline"))
+    alice.refresh_from_db()
+    assert alice.chat_status == "offline"
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/accounts/login/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_title_count_and_desktop_notification_while_hidden(daphne_server, new_page, alice):
+    page = new_page()
+    page.add_init_script(FAKE_NOTIFICATIONS)
+    sign_in(page, daphne_server, alice)
+    page.goto(f"{daphne_server.url}/tickets/")
+    title = page.title()
+    page.get_by_role("button", name="Account: Alice Agent").click()
+    page.get_by_role("button", name="Enable desktop notifications").click()
+    expect(page.get_by_text("Desktop notifications are on.")).to_be_visible()
+    page.evaluate(HIDE)
+
+    start_visitor_chat(
+        new_page(viewport=(400, 720)), daphne_server, name="Vera", email="vera@example.org", question="Hello?"
+    )
+    expect(page).to_have_title(f"(1) {title}")
+    start_visitor_chat(
+        new_page(viewport=(400, 720)), daphne_server, name="Walt", email="walt@example.org", question="Hi?"
+    )
+    expect(page).to_have_title(f"(2) {title}")
+    shown = page.evaluate("() => window.__notifications.map((n) => [n.title, n.body])")
+    assert shown == [["New chat from Vera", "Hello?"], ["New chat from Walt", "Hi?"]]
+    page.evaluate("() => window.__notifications[0].onclick()")
+    assert page.evaluate("() => window.__focused") == 1
+
+    page.evaluate(SHOW)
+    expect(page).to_have_title(title)
+
+
+def test_no_notification_prompt_on_load(daphne_server, new_page, alice):
+    page = new_page()
+    page.add_init_script(FAKE_NOTIFICATIONS)
+    sign_in(page, daphne_server, alice)
+    start_visitor_chat(
+        new_page(viewport=(400, 720)), daphne_server, name="Vera", email="vera@example.org", question="Hello?"
+    )
+    expect(page.get_by_role("region", name="New chat from Vera")).to_be_visible()
+    assert page.evaluate("() => window.__asked") == 0
