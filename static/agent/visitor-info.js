@@ -1,6 +1,7 @@
 // The Visitor Info panel beside the chat in front: Recent Chats (by e-mail; one opens read-only),
 // Recent Tickets, Browser, Operating System, Location. On a narrow screen it folds away: each
-// chat's Visitor Info button (.info-toggle) unfolds it over the chat, Escape or the button folds it.
+// chat's Visitor Info button (.info-toggle) unfolds it over the chat; Hide (.info-fold), Escape or
+// that button again folds it.
 import { h, timeElement } from "../common/dom.js";
 
 export class VisitorInfo {
@@ -13,10 +14,13 @@ export class VisitorInfo {
     document.getElementById("panels").addEventListener("click", (event) => {
       if (event.target.closest(".info-toggle")) this.unfold(!this.unfolded);
     });
-    this.panel.addEventListener("keydown", (event) => {
-      if (event.key !== "Escape" || !this.unfolded) return;
+    const fold = () => {
       this.unfold(false);
       document.querySelector(".chat-panel:not([hidden]) .info-toggle")?.focus();
+    };
+    this.panel.querySelector(".info-fold").addEventListener("click", fold);
+    this.panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.unfolded) fold();
     });
   }
 
