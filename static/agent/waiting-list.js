@@ -92,7 +92,7 @@ export class WaitingList {
     }
     for (const chat of listed) this.listEl.append(this.rows.get(chat.id)?.element || this.row(chat));
     this.emptyEl.hidden = listed.length > 0;
-    this.emptyEl.textContent = this.chats.size ? "The chats waiting are in the popups." : "No chats waiting.";
+    this.emptyEl.textContent = this.chats.size ? "Every chat waiting is in a popup above." : "No chats waiting.";
     this.countEl.textContent = this.chats.size ? String(this.chats.size) : "";
     this.tick();
   }

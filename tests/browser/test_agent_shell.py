@@ -2,8 +2,10 @@
 the Tickets page, accepting there lands on the chat in the Chat Dashboard, the account menu and
 sign-out on the Tickets and Canned pages, the title count and desktop notifications while hidden."""
 
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -78,6 +80,8 @@ def test_popup_and_ring_on_the_tickets_page_and_accept_lands_on_the_chat(daphne_
     expect(popup).to_contain_text("Sales")
     page.wait_for_function("() => window.__plays > 0")
     expect(page.get_by_role("button", name="Click to enable sound")).to_have_count(0)  # the browser let it play
+    if os.environ.get("SCREENSHOTS_DIR"):
+        page.screenshot(path=Path(os.environ["SCREENSHOTS_DIR"]) / "popup-on-tickets.png")
 
     popup.get_by_role("button", name="Accept").click()
     page.wait_for_url(re.compile(r"/agent/"))
