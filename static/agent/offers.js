@@ -29,6 +29,7 @@ export class Offers {
     this.waiting = new Map(); // chat id -> its chat.offered frame, shown or put aside
     this.aside = loadAside();
     this.listeners = [];
+    this.pending = new Set(); // chat ids to accept once connected
   }
 
   // `listener`: {offered(frame, {isNew}), gone(chatId, reason), refused(chatId, detail), changed()},
@@ -69,7 +70,8 @@ export class Offers {
     this.emit("offered", frame, { isNew });
   }
 
-  // Sends chat.accept (from the popup or the waiting list); false when not connected.
+  // Sends chat.accept (from the popup or the waiting list); while the socket is not connected
+  // (the page just loaded, or it reconnects) the accept waits and goes once it is (sendPending).
   accept(chatId) {
     const popup = this.popups.popups.get(chatId);
     const button = popup?.buttons.at(-1);
@@ -77,13 +79,18 @@ export class Offers {
       button.disabled = true;
       button.textContent = "Accepting…";
     }
-    if (this.send({ type: "chat.accept", chat_id: chatId })) return true;
-    if (button) {
-      button.disabled = false;
-      button.textContent = "Accept";
-      popup.setNote("Not connected");
+    if (!this.send({ type: "chat.accept", chat_id: chatId })) {
+      this.pending.add(chatId);
+      popup?.setNote("Connecting…");
     }
-    return false;
+  }
+
+  // After the socket (re)connected.
+  sendPending() {
+    for (const chatId of this.pending) {
+      if (!this.tabs.has(chatId)) this.send({ type: "chat.accept", chat_id: chatId });
+    }
+    this.pending.clear();
   }
 
   putAside(chatId, text = null) {
@@ -101,6 +108,7 @@ export class Offers {
   // it shows why for a moment. `reason` as in chat.offer_withdrawn: "offline" leaves the chat
   // waiting (for others), which the waiting list still shows.
   withdraw(chatId, text = null, reason = null) {
+    this.pending.delete(chatId);
     this.closePopup(chatId, text);
     this.waiting.delete(chatId);
     if (this.aside.delete(chatId)) this.saveAside();
@@ -122,7 +130,11 @@ export class Offers {
   }
 
   saveAside() {
-    sessionStorage.setItem(ASIDE_KEY, JSON.stringify([...this.aside]));
+    try {
+      sessionStorage.setItem(ASIDE_KEY, JSON.stringify([...this.aside]));
+    } catch {
+      // storage refused (private mode, quota): "Later" then lasts for this page only
+    }
   }
 
   get handlers() {

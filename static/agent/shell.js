@@ -81,6 +81,7 @@ export function startAgentShell({ me = agentFromTopbar(), tabs = null, handlers 
   socket.start(() => wsUrl("/ws/agent/"), {
     onFrame: route,
     onOpen: () => {
+      offers.sendPending();
       // Whatever happened while we were away: state changes and messages, from the database.
       if (connectedOnce) onReconnect();
       connectedOnce = true;

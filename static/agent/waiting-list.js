@@ -72,12 +72,9 @@ export class WaitingList {
   accept(chatId) {
     const row = this.rows.get(chatId);
     row.note.textContent = "";
-    if (this.offers.accept(chatId)) {
-      row.button.disabled = true;
-      row.button.textContent = "Accepting…";
-    } else {
-      row.note.textContent = "Not connected";
-    }
+    row.button.disabled = true;
+    row.button.textContent = "Accepting…";
+    this.offers.accept(chatId);
   }
 
   render() {

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.factories import AgentFactory, accepted_chat
 from tests.support.browser import sign_in, start_visitor_chat
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,11 +94,14 @@ def test_popup_and_ring_on_the_tickets_page_and_accept_lands_on_the_chat(daphne_
     assert "chat=" not in page.url  # a reload does not pull that chat to the front again
 
 
-@pytest.mark.parametrize("path", ["/tickets/", "/canned/"])
-def test_account_menu_works_and_signs_out_on_other_agent_pages(daphne_server, new_page, alice, path):
+@pytest.mark.parametrize("path", ["/tickets/", "/tickets/{ticket}/", "/canned/", "/canned/categories/"])
+def test_account_menu_works_and_signs_out_on_other_agent_pages(daphne_server, new_page, alice, sales, path):
+    ticket = Ticket.objects.create(
+        subject="Refund", requester_name="Vera", requester_email="vera@example.org", department=sales
+    )
     page = new_page()
     sign_in(page, daphne_server, alice)
-    page.goto(f"{daphne_server.url}{path}")
+    page.goto(f"{daphne_server.url}{path.format(ticket=ticket.pk)}")
     page.get_by_role("button", name="Account: Alice Agent").click()
     with page.expect_response("**/api/v1/agents/me/"):
         page.get_by_label("Offline", exact=True).check()
@@ -107,6 +111,17 @@ def test_account_menu_works_and_signs_out_on_other_agent_pages(daphne_server, ne
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/accounts/login/")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_popup_on_the_ticket_detail_page(daphne_server, new_page, alice, sales):
+    ticket = Ticket.objects.create(
+        subject="Refund", requester_name="Vera", requester_email="vera@example.org", department=sales
+    )
+    page = new_page()
+    sign_in(page, daphne_server, alice)
+    page.goto(f"{daphne_server.url}/tickets/{ticket.pk}/")
+    start_visitor_chat(new_page(viewport=(400, 720)), daphne_server, name="Walt", email="w@example.org", question="Hi?")
+    expect(page.get_by_role("region", name="New chat from Walt")).to_contain_text("Hi?")
 
 
 def test_title_count_and_desktop_notification_while_hidden(daphne_server, new_page, alice):
@@ -146,3 +161,22 @@ def test_no_notification_prompt_on_load(daphne_server, new_page, alice):
     )
     expect(page.get_by_role("region", name="New chat from Vera")).to_be_visible()
     assert page.evaluate("() => window.__asked") == 0
+
+
+@pytest.mark.parametrize(("refusal", "hint_shown"), [("NotAllowedError", True), ("AbortError", False)])
+def test_sound_hint_only_when_the_browser_refuses_sound(daphne_server, new_page, alice, refusal, hint_shown):
+    page = new_page()
+    page.add_init_script(
+        f"""HTMLMediaElement.prototype.play = function () {{
+          window.__plays = (window.__plays || 0) + 1;
+          return Promise.reject(new DOMException("refused", "{refusal}"));
+        }};"""
+    )
+    sign_in(page, daphne_server, alice)
+    start_visitor_chat(
+        new_page(viewport=(400, 720)), daphne_server, name="Vera", email="vera@example.org", question="Hi?"
+    )
+    expect(page.get_by_role("region", name="New chat from Vera")).to_be_visible()
+    page.wait_for_function("() => window.__plays > 0")
+    page.wait_for_timeout(300)  # the refusal is handled a moment after play() was asked
+    expect(page.get_by_role("button", name="Click to enable sound")).to_have_count(1 if hint_shown else 0)
