@@ -77,12 +77,13 @@ def test_invite_both_agents_post_and_the_visitor_sees_both_names(two_agents_and_
 
     panel.get_by_label("Message").fill("Hello from Alice")
     panel.get_by_label("Message").press("Enter")
+    # Bob answers what he read: two sockets sending at once have no order of their own.
+    expect(bob_panel.locator(".message.agent", has_text="Hello from Alice")).to_be_visible()
     bob_panel.get_by_label("Message").fill("And Bob here")
     bob_panel.get_by_label("Message").press("Enter")
     expect(visitor.locator(".message.agent")).to_have_count(2)
     expect(visitor.locator(".message.agent").nth(0)).to_contain_text("Alice Agent")
     expect(visitor.locator(".message.agent").nth(1)).to_contain_text("Bob Agent")
-    expect(bob_panel.locator(".message.agent", has_text="Hello from Alice")).to_be_visible()
 
     # Bob may leave; only Alice, the owner, ends the session, for everyone.
     expect(bob_panel.get_by_role("button", name="End Session")).to_be_hidden()
