@@ -22,7 +22,6 @@ from helpdesk.platform.events import agent_group
 from tests.factories import AgentFactory, record_connection
 from tests.support.api import api_client_for
 from tests.support.events import frames_to
-from tests.support.processes import wait_until_async
 from tests.support.sockets import agent_socket, frames_until, receive_type, visitor_facts
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,7 +125,9 @@ async def test_a_closed_browser_is_not_offered_the_next_chat_after_the_grace_and
     assert (await receive_type(socket, "chat.offered"))["chat_id"] == first.pk
     await socket.disconnect()
 
-    await wait_until_async(lambda: presence_of(bob) == "away", timeout=5, what="Bob away after the grace")
+    async with asyncio.timeout(5):  # AGENT_AWAY_AFTER_SECONDS after the close
+        while await database_sync_to_async(presence_of)(bob) != "away":
+            await asyncio.sleep(0.1)
     assert not await database_sync_to_async(offered_to)(bob)
     assert await database_sync_to_async(offered_to)(alice)  # Alice, connected, still is
     second = await database_sync_to_async(start_chat)(sales)
