@@ -126,7 +126,8 @@ def chat_ready_q(now: datetime | None = None) -> Q:
 
 def with_presence(agents: QuerySet[Agent]) -> QuerySet[Agent]:
     """The agents annotated with `presence` (Presence): offline by their own choice (or not
-    chat-enabled), online while chat_ready_q holds, away otherwise."""
+    chat-enabled); online when connected or gone for less than the grace (signs_of_life, as in
+    chat_ready_q); away otherwise."""
     return agents.annotate(
         presence=Case(
             When(~Q(chat_enabled=True, chat_status=Agent.ChatStatus.ONLINE), then=Value(Presence.OFFLINE)),
