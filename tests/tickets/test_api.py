@@ -105,4 +105,5 @@ def test_list_filters_by_status_department_and_assignee(sales, support, api, age
         "departments": ["sales", "support"],
         "chat_enabled": True,
         "chat_status": "online",
+        "presence": "online",
     } in agents
