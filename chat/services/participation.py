@@ -56,12 +56,14 @@ def lock_handover(model, handover_id: int, *, related: tuple[str, ...], missing:
 
 
 def require_available(agent: Agent, *, field: str) -> Agent:
-    """Precondition: `agent` row is locked. Another agent asked to join: Online, chat-enabled
-    and under their limit."""
+    """Precondition: `agent` row is locked. Another agent asked to join: Online, chat-enabled,
+    not away (chat.selectors.chat_ready_q) and under their limit."""
     if not agent.chat_enabled:
         raise DomainError(ErrorCode.AGENT_UNAVAILABLE, f"{agent.display_name} is not enabled for chat.", field=field)
     if agent.chat_status != Agent.ChatStatus.ONLINE:
         raise DomainError(ErrorCode.AGENT_UNAVAILABLE, f"{agent.display_name} is Offline.", field=field)
+    if not Agent.objects.filter(selectors.chat_ready_q(), pk=agent.pk).exists():
+        raise DomainError(ErrorCode.AGENT_UNAVAILABLE, f"{agent.display_name} is away.", field=field)
     if selectors.open_chat_count(agent) >= agent.max_concurrent_chats:
         raise DomainError(
             ErrorCode.AGENT_UNAVAILABLE, f"{agent.display_name} has no room for another chat.", field=field

@@ -62,9 +62,11 @@ def test_accepted_transfer_changes_owner_records_it_and_tells_everyone(
 @pytest.mark.django_db
 def test_transfer_rules(chat, agent, bob, support, sales):
     offline = AgentFactory(departments=[sales], chat_status=Agent.ChatStatus.OFFLINE)
+    away = AgentFactory(departments=[sales], connected=False)  # Online, but no browser open
     cases = [
         (lambda: request_transfer(chat, agent, agent), "invalid"),
         (lambda: request_transfer(chat, agent, offline), "agent_unavailable"),
+        (lambda: request_transfer(chat, agent, away), "agent_unavailable"),
         (lambda: request_transfer(chat, agent, bob, department=support), "invalid"),  # Bob is not in Support
         (lambda: request_transfer(chat, bob, agent), "not_allowed"),  # only the owner transfers
     ]
@@ -178,8 +180,10 @@ def test_invited_agent_joins_posts_and_leaves_while_the_owner_stays(
 @pytest.mark.django_db
 def test_invitation_rules_and_expiry(chat, agent, bob, sales, published, django_capture_on_commit_callbacks):
     offline = AgentFactory(departments=[sales], chat_status=Agent.ChatStatus.OFFLINE)
+    away = AgentFactory(departments=[sales], connected=False)
     for ids, code in (
         ([offline.pk], "agent_unavailable"),
+        ([away.pk], "agent_unavailable"),
         ([agent.pk], "invalid"),
         ([], "invalid"),
         ([999999], "invalid"),

@@ -120,7 +120,21 @@ class ChatSide:
             ) from None
 
     async def wait_for_seq(self, seq: int, timeout: float = 10) -> None:
-        await self.wait_for(lambda: self.last_seq >= seq, timeout, f"seq {seq}")
+        """Until the conversation holds `seq`. Frames published by two server processes may arrive
+        out of `seq` order (docs/protocol.md): past a gap this side asks again for what it
+        missed, as the pages do."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.last_seq < seq:
+            if self.gap:
+                await self.recover()
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                await self.wait_for(lambda: self.last_seq >= seq, 0, f"seq {seq}")  # raises, with the state
+            await self.wait_for(lambda: self.last_seq >= seq or self.gap, remaining, f"seq {seq}")
+
+    async def recover(self) -> None:
+        """Fetch what a gap lost: a visitor reconnects with `after_seq` (its replay fills the gap)."""
+        await self.reconnect()
 
     def told_unavailable(self, client_id: str) -> bool:
         """Whether the server answered the frame with `client_id` with an `unavailable` error
@@ -155,6 +169,9 @@ class AgentSide(ChatSide):
 
     def message_frame(self, body: str, client_id: str) -> dict:
         return {"type": "message.send", "chat_id": self.chat_id, "body": body, "client_id": client_id}
+
+    async def recover(self) -> None:
+        await self.resync()
 
     async def resync(self) -> None:
         url = f"{self.server.url}/api/v1/chats/{self.chat_id}/messages/?after_seq={self.last_seq}"
