@@ -4,15 +4,14 @@
 One registry per event loop (one per process) holds its agent sockets; while it holds any, one
 task runs chat.services.presence.agent_connections_vouch every AGENT_PRESENCE_HEARTBEAT_SECONDS:
 one statement per process per beat, however many sockets. The same pattern as the socket caps'
-Redis heartbeat (chat/consumers/sockets.py).
+Redis heartbeat (chat/consumers/sockets.py), both on chat/consumers/heartbeat.py.
 """
 
-import asyncio
 import logging
-import weakref
 
 from django.conf import settings
 
+from chat.consumers.heartbeat import ProcessHeartbeat
 from chat.services.presence import agent_connection_close, agent_connections_vouch
 from helpdesk.platform.db_threads import database_sync_to_async
 from helpdesk.platform.errors import SERVICE_UNAVAILABLE
@@ -20,44 +19,19 @@ from helpdesk.platform.errors import SERVICE_UNAVAILABLE
 logger = logging.getLogger(__name__)
 
 
-class _Registry:
-    """The agent sockets one event loop (one server process) holds, and its heartbeat task."""
+class _Registry(ProcessHeartbeat):
+    """The agent sockets one server process holds (channel name → agent id)."""
 
-    _by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Registry]" = weakref.WeakKeyDictionary()
+    def interval(self) -> float:
+        return settings.AGENT_PRESENCE_HEARTBEAT_SECONDS
 
-    @classmethod
-    def current(cls) -> "_Registry":
-        loop = asyncio.get_running_loop()
-        registry = cls._by_loop.get(loop)
-        if registry is None:
-            registry = cls._by_loop[loop] = cls()
-        return registry
-
-    def __init__(self):
-        self.connections: dict[str, int] = {}  # channel name → agent id
-        self.task: asyncio.Task | None = None
-
-    def add(self, channel_name: str, agent_id: int) -> None:
-        self.connections[channel_name] = agent_id
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._heartbeat())
-
-    def remove(self, channel_name: str) -> None:
-        self.connections.pop(channel_name, None)
-        if not self.connections and self.task is not None:
-            self.task.cancel()  # nothing left to vouch for; add() starts a new one
-
-    async def _heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(settings.AGENT_PRESENCE_HEARTBEAT_SECONDS)
-            try:
-                await database_sync_to_async(agent_connections_vouch)(connections=dict(self.connections))
-            except SERVICE_UNAVAILABLE:
-                # The sockets stay present for a few beats more; the next beat that gets through
-                # vouches for them again.
-                logger.warning("agent presence not refreshed: the database did not answer", exc_info=True)
-            except Exception:
-                logger.exception("agent presence not refreshed")
+    async def vouch(self) -> None:
+        try:
+            await database_sync_to_async(agent_connections_vouch)(connections=dict(self.members))
+        except SERVICE_UNAVAILABLE:
+            # The sockets stay present for a few beats more; the next beat that gets through
+            # vouches for them again.
+            logger.warning("agent presence not refreshed: the database did not answer", exc_info=True)
 
 
 def presence_track(channel_name: str, agent_id: int) -> None:
@@ -69,8 +43,14 @@ def presence_track(channel_name: str, agent_id: int) -> None:
 async def presence_end(channel_name: str) -> None:
     """The socket closed: stop vouching for it first (a later beat must not count it again), then
     record its close."""
-    _Registry.current().remove(channel_name)
+    async with _Registry.current().lock:
+        _Registry.current().discard(channel_name)
     try:
         await database_sync_to_async(agent_connection_close)(channel_name=channel_name)
     except SERVICE_UNAVAILABLE:  # unrefreshed, the row expires like a dead process's
         logger.warning("agent socket close not recorded: the database did not answer", exc_info=True)
+
+
+def presence_tracked() -> dict[str, int]:
+    """The agent sockets this process vouches for now (channel name → agent id)."""
+    return dict(_Registry.current().members)

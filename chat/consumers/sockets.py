@@ -11,15 +11,14 @@ If Redis does not answer, the socket is let in uncounted (and a warning logged):
 take the chat down. A socket counted before an outage is counted again by the next heartbeat.
 """
 
-import asyncio
 import logging
 import math
 import time
-import weakref
 
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from chat.consumers.heartbeat import ProcessHeartbeat
 from chat.consumers.throttle import key_prefix, redis_client
 
 logger = logging.getLogger(__name__)
@@ -42,57 +41,34 @@ def _key(who: str, ident) -> str:
     return f"{key_prefix()}:wssock:{who}:{ident}"
 
 
-class _Registry:
-    """The sockets one event loop (one server process) holds, and its heartbeat task."""
+class _Registry(ProcessHeartbeat):
+    """The sockets one server process holds (member → its sorted sets), refreshed in Redis."""
 
-    _by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Registry]" = weakref.WeakKeyDictionary()
-
-    @classmethod
-    def current(cls) -> "_Registry":
-        loop = asyncio.get_running_loop()
-        registry = cls._by_loop.get(loop)
-        if registry is None:
-            registry = cls._by_loop[loop] = cls()
-        return registry
-
-    def __init__(self):
-        self.keys: dict[str, list[str]] = {}  # member → its sorted sets
-        # A heartbeat's ZADD must not land after a closing socket's ZREM and count it again.
-        self.lock = asyncio.Lock()
-        self.task: asyncio.Task | None = None
-
-    def add(self, member: str, keys: list[str]) -> None:
-        self.keys[member] = keys
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._heartbeat())
+    def interval(self) -> float:
+        return _beat()
 
     async def remove(self, member: str) -> None:
         async with self.lock:
-            keys = self.keys.pop(member, None)
-            if not self.keys and self.task is not None:
-                self.task.cancel()  # nothing left to vouch for; add() starts a new one
+            keys = self.discard(member)
             if keys:
                 await _uncount(member, keys)
 
-    async def _heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(_beat())
-            async with self.lock:
-                try:
-                    await self.refresh()
-                except REDIS_ERRORS:
-                    logger.warning("websocket counts not refreshed: Redis did not answer", exc_info=True)
+    async def vouch(self) -> None:
+        try:
+            await self.refresh()
+        except REDIS_ERRORS:
+            logger.warning("websocket counts not refreshed: Redis did not answer", exc_info=True)
 
     async def refresh(self) -> None:
         """Vouch for every socket of this process, in one pipelined round trip."""
-        if not self.keys:
+        if not self.members:
             return
         now, ttl = time.time(), _ttl()
         async with redis_client().pipeline(transaction=False) as pipe:
-            for member, keys in self.keys.items():
+            for member, keys in self.members.items():
                 for key in keys:
                     pipe.zadd(key, {member: now})
-            for key in {key for keys in self.keys.values() for key in keys}:
+            for key in {key for keys in self.members.values() for key in keys}:
                 pipe.expire(key, ttl)
             await pipe.execute()
 

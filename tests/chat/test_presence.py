@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from chat import selectors, services
-from chat.consumers.presence import _Registry
+from chat.consumers.presence import presence_tracked
 from chat.models import AgentConnection, Chat
 from chat.services.presence import agent_connection_close, agent_connection_open, agent_connections_vouch
 from helpdesk.models import Agent
@@ -150,9 +150,9 @@ async def test_an_open_socket_stays_present_past_the_grace_through_its_process_h
     row = await database_sync_to_async(AgentConnection.objects.get)(agent=bob)
     assert timezone.now() - row.seen_at < timedelta(seconds=1)
     assert await database_sync_to_async(presence_of)(bob) == "online"
-    assert _Registry.current().connections == {row.channel_name: bob.pk}
+    assert presence_tracked() == {row.channel_name: bob.pk}
     await socket.disconnect()
-    assert _Registry.current().connections == {}
+    assert presence_tracked() == {}
     row = await database_sync_to_async(AgentConnection.objects.get)(agent=bob)
     assert row.closed_at is not None
 
