@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from canned import services as canned
+from canned.models import CannedMessage
 from helpdesk.actors import SYSTEM
 from helpdesk.agents import services
 from helpdesk.models import Department
@@ -53,9 +55,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:6} password: {password}")
 
     def _seed_canned_messages(self):
-        from canned import services as canned
-        from canned.models import CannedMessage
-
         if CannedMessage.objects.exists():
             return
         sales = Department.objects.get(slug="sales")
