@@ -1,10 +1,12 @@
 // More Actions → Transfer this Chat / Invite other Agents / Leave chat, for the chat of a tab.
 // Actions go through the REST API; what happened comes back over the agent socket (handover.js).
 import { h } from "../common/dom.js";
+import { agentFromTopbar } from "./shell.js";
 
-// `api(method, url, body)`: the REST client. The tab passed to run() is a ChatTab: the outcome is
-// written on its handover line (setHandover, noteHandover) or it turns read-only (makeReadOnly).
-export function setupHandoverDialogs({ api }) {
+// `api(method, url, body)`: the REST client; `me`: the signed-in agent, left out of the lists. The
+// tab passed to run() is a ChatTab: the outcome is written on its handover line (setHandover,
+// noteHandover) or it turns read-only (makeReadOnly).
+export function setupHandoverDialogs({ api, me = agentFromTopbar() }) {
   const transferDialog = document.getElementById("transfer-dialog");
   const inviteDialog = document.getElementById("invite-dialog");
   const departmentSelect = transferDialog.querySelector("#transfer-department");
@@ -13,17 +15,30 @@ export function setupHandoverDialogs({ api }) {
 
   // Choosing agents ---------------------------------------------------------------------------
 
+  // Every colleague of the department(s), each with their presence: those available for chat
+  // (GET /agents/available/: Online, connected, under their limit) can be chosen; the others are
+  // listed disabled, saying why (Away, Offline, or Online with no room for another chat).
+  let fillCount = 0; // a department chosen again before the lists came: only the last call fills
   async function fillChoices(dialog, { multiple, department }) {
+    const call = ++fillCount;
     const fieldset = dialog.querySelector(".agent-choices");
     const query = department ? `?department=${encodeURIComponent(department)}` : "";
-    const agents = await api("GET", `/api/v1/agents/available/${query}`);
-    if (!agents.length) {
-      fieldset.replaceChildren(h("p", { class: "muted", text: "No other agent is available for chat right now." }));
-      return agents;
-    }
+    const [agents, colleagues] = await Promise.all([
+      api("GET", `/api/v1/agents/available/${query}`),
+      api("GET", "/api/v1/agents/"),
+    ]);
+    if (call !== fillCount) return agents;
+    const available = new Set(agents.map((agent) => agent.id));
+    const unavailable = colleagues.filter(
+      (agent) =>
+        agent.id !== me.id &&
+        agent.chat_enabled && // not a chat agent at all: nothing to transfer to them, ever
+        !available.has(agent.id) &&
+        (!department || agent.departments.includes(department)),
+    );
     // Grouped by department: pick an agent, or first a department and then an agent under it.
     const groups = new Map();
-    for (const agent of agents) {
+    for (const agent of [...agents, ...unavailable]) {
       for (const slug of agent.departments.length ? agent.departments : [""]) {
         if (department && slug !== department) continue;
         if (!groups.has(slug)) groups.set(slug, []);
@@ -32,34 +47,51 @@ export function setupHandoverDialogs({ api }) {
     }
     const names = departmentNames();
     const seen = new Set();
+    const choice = (slug, agent) => {
+      const id = `${dialog.id}-agent-${agent.id}-${slug}`;
+      const selectable = available.has(agent.id);
+      const duplicate = seen.has(agent.id);
+      seen.add(agent.id);
+      return h(
+        "label",
+        { for: id, class: selectable ? null : "unavailable" },
+        h("input", {
+          id,
+          type: multiple ? "checkbox" : "radio",
+          name: "agent",
+          value: agent.id,
+          disabled: !selectable,
+          "data-duplicate": duplicate ? "1" : null,
+          onchange: (event) => {
+            syncDuplicates(fieldset, event.target);
+            showDialogError(dialog, "");
+          },
+        }),
+        h("span", { class: "agent-name", text: agent.name }),
+        presenceNote(agent, selectable),
+      );
+    };
     fieldset.replaceChildren(
+      ...(agents.length ? [] : [h("p", { class: "muted", text: "No other agent is available for chat right now." })]),
       ...[...groups.entries()].flatMap(([slug, members]) => [
         h("h3", { text: names.get(slug) || "No department" }),
-        ...members.map((agent) => {
-          const id = `${dialog.id}-agent-${agent.id}-${slug}`;
-          const duplicate = seen.has(agent.id);
-          seen.add(agent.id);
-          return h(
-            "label",
-            { for: id },
-            h("input", {
-              id,
-              type: multiple ? "checkbox" : "radio",
-              name: "agent",
-              value: agent.id,
-              "data-duplicate": duplicate ? "1" : null,
-              onchange: (event) => {
-                syncDuplicates(fieldset, event.target);
-                showDialogError(dialog, "");
-              },
-            }),
-            h("span", { text: agent.name }),
-            h("span", { class: "muted", text: `${agent.active_chats} chat${agent.active_chats === 1 ? "" : "s"}` }),
-          );
-        }),
+        ...members.map((agent) => choice(slug, agent)),
       ]),
     );
     return agents;
+  }
+
+  // A dot for the presence and the same in words (the dot is never the only sign).
+  function presenceNote(agent, selectable) {
+    const chats = selectable ? ` · ${agent.active_chats} chat${agent.active_chats === 1 ? "" : "s"}` : "";
+    const words = { online: selectable ? `Online${chats}` : "Online · No room", away: "Away", offline: "Offline" };
+    const presence = words[agent.presence] ? agent.presence : "offline";
+    return h(
+      "span",
+      { class: "presence muted" },
+      h("span", { class: `presence-dot ${presence}`, "aria-hidden": "true" }),
+      words[presence],
+    );
   }
 
   // An agent in two departments is listed twice; both entries mean the same choice.
@@ -86,7 +118,7 @@ export function setupHandoverDialogs({ api }) {
       if (event.submitter?.value !== "send" || chosen(dialog).length) return;
       event.preventDefault();
       showDialogError(dialog, message);
-      dialog.querySelector("input[name=agent]")?.focus();
+      dialog.querySelector("input[name=agent]:enabled")?.focus();
     });
   }
 
