@@ -58,7 +58,9 @@ export class ChatTab {
         close(this.id);
       },
       onkeydown: (event) => {
-        if (event.key === "Enter" || event.key === " ") close(this.id);
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault(); // Space would scroll the page once the tab is gone
+        close(this.id);
       },
     });
     this.tab.append(this.closeButton);

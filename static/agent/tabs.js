@@ -75,13 +75,28 @@ export class ChatTabs {
     }
   }
 
+  // A closed tab's × (or anything else of it) had the focus: it goes to the tab now in front (the
+  // next one, else the previous), or with no tab left to the waiting list's heading (the empty
+  // dashboard's where there is none), never to the page's body.
   close(id) {
     const tab = this.chats.get(id);
     if (!tab) return;
+    const ids = [...this.chats.keys()];
+    const index = ids.indexOf(id);
+    const hadFocus = tab.tab.contains(document.activeElement) || tab.panel.contains(document.activeElement);
     tab.remove();
     this.chats.delete(id);
-    const next = [...this.chats.keys()].at(-1);
-    this.activate(next ?? null);
+    if (this.activeId === id) this.activate(ids[index + 1] ?? ids[index - 1] ?? null);
+    if (hadFocus) this.focusAfterClose();
+  }
+
+  focusAfterClose() {
+    const front = this.chats.get(this.activeId);
+    if (front) return front.tab.focus();
+    const heading = document.getElementById("waiting-title") || this.emptyEl.querySelector("h2");
+    if (!heading) return;
+    heading.tabIndex = -1;
+    heading.focus();
   }
 
   onArrowKey(event) {
