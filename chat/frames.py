@@ -30,7 +30,8 @@ def message_frame(message: Message) -> dict:
     }
 
 
-def offered_frame(chat: Chat, *, ring: bool) -> dict:
+def offered_frame(chat: Chat, *, ring: bool, expires_at=None) -> dict:
+    """`expires_at`: when an offer made to this agent alone (one-at-a-time routing) moves on."""
     return {
         "type": "chat.offered",
         "chat_id": chat.pk,
@@ -40,6 +41,7 @@ def offered_frame(chat: Chat, *, ring: bool) -> dict:
         "department_name": chat.department.name if chat.department else None,
         "started_at": timestamp(chat.started_at),
         "ring": ring,
+        "expires_at": timestamp(expires_at) if expires_at else None,
     }
 
 

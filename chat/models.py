@@ -180,6 +180,38 @@ class Invitation(Handover):
         return f"Invitation of {self.invitee} to chat #{self.chat_id} ({self.status})"
 
 
+class ChatOffer(models.Model):
+    """A waiting chat offered to one agent, in departments that route one agent at a time
+    (round robin, least busy: chat/services/routing.py). At most one offer of a chat is pending:
+    the database holds that line, whatever runs at once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        TIMEOUT = "timeout", "Timed out"  # unanswered within OFFER_TIMEOUT_SECONDS
+        WITHDRAWN = "withdrawn", "Withdrawn"  # went Offline, taken by another agent, or the chat closed
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="offers")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="chat_offers")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    offered_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-offered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["chat"], condition=Q(status="pending"), name="chat_offer_one_pending"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="chat_offer_status_expires"),
+            models.Index(fields=["agent", "offered_at"], name="chat_offer_agent_offered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chat #{self.chat_id} offered to {self.agent} ({self.status})"
+
+
 class Presence(models.TextChoices):
     """Whether chats reach an agent now (chat.selectors.with_presence): Offline by their own
     choice, Online and connected (or briefly gone), or Online but gone for longer: away."""

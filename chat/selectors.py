@@ -21,7 +21,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from chat.models import AgentConnection, Chat, ChatParticipant, Invitation, Message, Presence, Transfer
+from chat.models import (
+    AgentConnection,
+    Chat,
+    ChatOffer,
+    ChatParticipant,
+    Invitation,
+    Message,
+    Presence,
+    Transfer,
+)
 from helpdesk.agents.selectors import in_departments_of
 from helpdesk.models import Agent, Department
 from helpdesk.platform.errors import DomainError, ErrorCode
@@ -175,11 +184,79 @@ def waiting_chats_in_reach(agent: Agent) -> QuerySet[Chat]:
     )
 
 
+# Chats of departments that offer a chat to one agent at a time (chat/services/routing.py), and
+# the rest: every available agent gets the popup (a chat without a department too).
+ROUTED_ONE_AT_A_TIME = Q(department__routing__in=Department.ONE_AT_A_TIME)
+BROADCAST = Q(department__isnull=True) | ~ROUTED_ONE_AT_A_TIME
+
+
 def waiting_chats_for(agent: Agent) -> QuerySet[Chat]:
-    """Waiting chats this agent would be offered now: none while Offline, away or at their limit."""
-    if not agents_to_offer(None).filter(pk=agent.pk).exists():
-        return Chat.objects.none()
-    return waiting_chats_in_reach(agent)
+    """Waiting chats on this agent's screen now, each with `offer_expires_at`: in broadcast
+    departments every chat in reach (none while Offline, away or at their limit); in departments
+    routed one agent at a time, those offered to them (a ChatOffer pending)."""
+    offer = ChatOffer.objects.filter(chat=OuterRef("pk"), agent=agent, status=ChatOffer.Status.PENDING)
+    offered_to_them = Exists(offer)
+    ready = agents_to_offer(None).filter(pk=agent.pk).exists()
+    shown = offered_to_them | BROADCAST if ready else offered_to_them
+    return (
+        waiting_chats_in_reach(agent).filter(shown).annotate(offer_expires_at=Subquery(offer.values("expires_at")[:1]))
+    )
+
+
+def _count(rows: QuerySet, *, per: str) -> Coalesce:
+    """A correlated COUNT of `rows` (filtered on an OuterRef through `per`), 0 when there are none."""
+    return Coalesce(Subquery(rows.order_by().values(per).annotate(n=Count("pk")).values("n")[:1]), 0)
+
+
+def agents_next_in_line(chat: Chat) -> QuerySet[Agent]:
+    """Agents to offer `chat` to, best first, in its department's one-at-a-time routing.
+
+    Agents chats may reach now (chat_ready_q) with room: their open chats and the offers on their
+    screen (`load`) under their limit. Those this chat was offered to fewer times come first, so
+    it goes round the department before it returns to anyone; then round robin takes the agent
+    whose last offer in the department is oldest (never offered first), least busy the lowest
+    load, then the oldest last offer. Ids break ties."""
+    open_chats = ChatParticipant.objects.filter(
+        agent=OuterRef("pk"), left_at__isnull=True, chat__status__in=Chat.OPEN_STATUSES
+    )
+    pending = ChatOffer.objects.filter(agent=OuterRef("pk"), status=ChatOffer.Status.PENDING)
+    tries = ChatOffer.objects.filter(agent=OuterRef("pk"), chat=chat.pk)
+    last_offer = ChatOffer.objects.filter(agent=OuterRef("pk"), chat__department=chat.department_id)
+    agents = (
+        Agent.objects.filter(chat_ready_q(), departments=chat.department_id)
+        .annotate(
+            load=_count(open_chats, per="agent") + _count(pending, per="agent"),
+            tries=_count(tries, per="agent"),
+            last_offered_at=Subquery(last_offer.order_by("-offered_at").values("offered_at")[:1]),
+        )
+        .filter(load__lt=F("max_concurrent_chats"))
+    )
+    by_turn = [F("last_offered_at").asc(nulls_first=True), "pk"]
+    if chat.department.routing == Department.Routing.LEAST_BUSY:
+        return agents.order_by("tries", "load", *by_turn)
+    return agents.order_by("tries", *by_turn)
+
+
+def waiting_chats_to_route(department_id: int) -> QuerySet[Chat]:
+    """Waiting chats of a one-at-a-time department on nobody's screen, oldest first: the queue."""
+    pending = ChatOffer.objects.filter(chat=OuterRef("pk"), status=ChatOffer.Status.PENDING)
+    return (
+        Chat.objects.filter(ROUTED_ONE_AT_A_TIME, status=Chat.Status.WAITING, department=department_id)
+        .exclude(Exists(pending))
+        .order_by("started_at", "pk")
+    )
+
+
+def departments_routed_one_at_a_time(agent: Agent | None = None) -> list[int]:
+    """Ids of the departments (of `agent`, else all) that route one agent at a time."""
+    departments = Department.objects.filter(routing__in=Department.ONE_AT_A_TIME)
+    if agent is not None:
+        departments = departments.filter(agents=agent)
+    return list(departments.values_list("pk", flat=True))
+
+
+def pending_offers_of(agent: Agent) -> list[int]:
+    return list(ChatOffer.objects.filter(agent=agent, status=ChatOffer.Status.PENDING).values_list("pk", flat=True))
 
 
 def open_chat_count(agent: Agent) -> int:
@@ -213,6 +290,12 @@ def recent_chats_of_visitor(*, agent: Agent, chat: Chat, limit: int = 10) -> Que
     )
 
 
+def overdue_offer_ids(*, limit: int = 500) -> list[int]:
+    """Offers still pending past their answer deadline."""
+    overdue = ChatOffer.objects.filter(status=ChatOffer.Status.PENDING, expires_at__lte=timezone.now())
+    return list(overdue.order_by("expires_at").values_list("pk", flat=True)[:limit])
+
+
 def overdue_handover_ids(*, limit: int = 500) -> tuple[list[int], list[int]]:
     """(pending transfers past their answer deadline, pending invitations past theirs)."""
 
@@ -232,6 +315,7 @@ class PendingDeadlines(NamedTuple):
     missed: list[tuple[int, datetime]]  # chats waiting: missed_deadline
     transfers: list[tuple[int, datetime]]  # pending transfers: expires_at
     invitations: list[tuple[int, datetime]]  # pending invitations: expires_at
+    offers: list[tuple[int, datetime]]  # pending offers: expires_at
 
 
 def pending_deadlines() -> PendingDeadlines:
@@ -240,6 +324,7 @@ def pending_deadlines() -> PendingDeadlines:
         list(Chat.objects.filter(status=Chat.Status.WAITING).values_list("pk", "missed_deadline")),
         list(Transfer.objects.filter(status=Transfer.Status.PENDING).values_list("pk", "expires_at")),
         list(Invitation.objects.filter(status=Invitation.Status.PENDING).values_list("pk", "expires_at")),
+        list(ChatOffer.objects.filter(status=ChatOffer.Status.PENDING).values_list("pk", "expires_at")),
     )
 
 

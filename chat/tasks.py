@@ -34,6 +34,11 @@ def invitation_expire_when_due(invitation_id: int, scheduled_for: str | None = N
 
 
 @shared_task(acks_late=True)
+def chat_offer_expire_when_due(offer_id: int, scheduled_for: str | None = None) -> None:
+    services.chat_offer_expire_when_due(offer_id=offer_id, scheduled_for=_moment(scheduled_for))
+
+
+@shared_task(acks_late=True)
 def chat_sweep_overdue() -> None:
     ending, waiting = selectors.overdue_chat_ids()
     for chat_id in ending:
@@ -45,6 +50,10 @@ def chat_sweep_overdue() -> None:
         services.transfer_expire_when_due(transfer_id=transfer_id)
     for invitation_id in invitations:
         services.invitation_expire_when_due(invitation_id=invitation_id)
+    for offer_id in selectors.overdue_offer_ids():
+        services.chat_offer_expire_when_due(offer_id=offer_id)
+    # The guarantee behind every call that offers a queue when someone may have room.
+    services.offers_route_waiting()
 
 
 @shared_task(acks_late=True)

@@ -16,7 +16,9 @@ from helpdesk.webhooks.http import url_check
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "routing"]
+    list_filter = ["routing"]
+    radio_fields = {"routing": admin.VERTICAL}
     prepopulated_fields = {"slug": ["name"]}
 
 

@@ -9,8 +9,23 @@ AGENTS_GROUP = "Agents"
 
 
 class Department(models.Model):
+    class Routing(models.TextChoices):
+        """How a new chat of the department reaches agents (chat/services/routing.py)."""
+
+        BROADCAST = "broadcast", "Broadcast: every available agent gets the popup, the first Accept wins"
+        ROUND_ROBIN = "round_robin", "Round robin: one agent at a time, by turn"
+        LEAST_BUSY = "least_busy", "Least busy: one agent at a time, fewest active chats first"
+
+    ONE_AT_A_TIME = (Routing.ROUND_ROBIN, Routing.LEAST_BUSY)
+
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
+    routing = models.CharField(
+        max_length=20,
+        choices=Routing.choices,
+        default=Routing.BROADCAST,
+        help_text="One at a time: unanswered within OFFER_TIMEOUT_SECONDS, the chat moves to the next agent.",
+    )
 
     class Meta:
         ordering = ["name"]

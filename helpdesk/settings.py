@@ -329,6 +329,9 @@ CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 10000)
 VISITOR_TOKEN_TTL_AFTER_END_SECONDS = env_int("VISITOR_TOKEN_TTL_AFTER_END_SECONDS", 3600)
 # How long a transfer or an invitation waits for an answer before it lapses.
 TRANSFER_TIMEOUT_SECONDS = env_int("TRANSFER_TIMEOUT_SECONDS", 60)
+# In departments routed one agent at a time (round robin, least busy): how long an offer waits
+# for Accept before the chat moves to the next agent.
+OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 30)
 WIDGET_ALLOWED_ORIGINS = env_list("WIDGET_ALLOWED_ORIGINS")
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 GEOIP_PATH = os.environ.get("GEOIP_PATH") or None

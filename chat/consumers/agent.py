@@ -79,7 +79,10 @@ class AgentConsumer(FrameConsumer):
         agent = self.agent
         agent_connection_open(agent=agent, channel_name=self.channel_name)
         self.connection_open = True
-        pending = [frames.offered_frame(chat, ring=agent.ringer) for chat in selectors.waiting_chats_for(agent)]
+        pending = [
+            frames.offered_frame(chat, ring=agent.ringer, expires_at=chat.offer_expires_at)
+            for chat in selectors.waiting_chats_for(agent)
+        ]
         pending += [frames.transfer_frame("transfer.requested", t) for t in selectors.pending_transfers_to(agent)]
         pending += [frames.invitation_frame("invitation.requested", i) for i in selectors.pending_invitations_to(agent)]
         return selectors.open_chat_ids_for(agent), pending

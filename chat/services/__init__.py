@@ -1,5 +1,5 @@
 """Every change of a chat's state, one module per capability, importing only downward:
-checks → messages → offers → participation → transfers, invitations → ending → starting, timers.
+checks → messages → routing → offers → participation → transfers, invitations → ending → starting, timers.
 
 Each function runs in one transaction, takes the acting principal (`helpdesk.actors`) keyword-
 only, checks what that actor may do, and publishes what changed only after it commits. Edges
@@ -22,6 +22,7 @@ from chat.services.invitations import (
 from chat.services.messages import CLIENT_ID_MAX_CHARS, message_post, system_message_post
 from chat.services.offers import agent_update_chat_settings, chat_accept, offers_publish_for_agent
 from chat.services.participation import chat_leave
+from chat.services.routing import chat_offer_expire_when_due, offers_route_waiting
 from chat.services.starting import chat_for_visitor, chat_start
 from chat.services.timers import timers_rearm
 from chat.services.transfers import (
@@ -42,6 +43,7 @@ __all__ = [
     "chat_for_visitor",
     "chat_leave",
     "chat_mark_missed_when_due",
+    "chat_offer_expire_when_due",
     "chat_schedule_end",
     "chat_start",
     "clean_id",
@@ -51,6 +53,7 @@ __all__ = [
     "invitations_create",
     "message_post",
     "offers_publish_for_agent",
+    "offers_route_waiting",
     "system_message_post",
     "timers_rearm",
     "transfer_accept",

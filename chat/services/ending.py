@@ -13,6 +13,7 @@ from chat.services.checks import clean_id, lock_chat, require_agent, require_own
 from chat.services.invitations import invitations_lapse_for_closed_chat
 from chat.services.messages import system_message_post
 from chat.services.offers import offers_publish_for_agent, offers_withdraw
+from chat.services.routing import offers_close_for_chat
 from chat.services.transfers import transfers_lapse_for_closed_chat
 from helpdesk.actors import Actor, ChatVisitor
 from helpdesk.models import Agent
@@ -155,5 +156,6 @@ def _mark_missed(chat: Chat) -> Chat:
     ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.MISSED_CHAT)
     publish_to_chat(chat.pk, frames.missed_frame(chat, ticket_id=ticket.pk), event="chat.closed")
     webhooks_enqueue("chat.missed", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})
+    offers_close_for_chat(chat)
     offers_withdraw(chat, reason="missed")
     return chat

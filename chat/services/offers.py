@@ -6,6 +6,7 @@ from django.utils import timezone
 from chat import frames, selectors
 from chat.models import Chat, ChatParticipant
 from chat.services.checks import lock_agent_with_room, require_agent
+from chat.services.routing import offers_close_for_chat, offers_release_agent, offers_route_for_agent
 from helpdesk.actors import Actor
 from helpdesk.models import Agent
 from helpdesk.platform.errors import DomainError, ErrorCode
@@ -36,21 +37,23 @@ def chat_accept(*, actor: Actor, chat_id: int) -> Chat:
         publish_to_chat(chat.pk, accepted)
         # The winner's sockets join the chat on this event.
         publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
+        offers_close_for_chat(chat, accepted_by=agent)
         offers_withdraw(chat, reason="accepted", keep=agent)
         webhooks_enqueue("chat.accepted", frames.chat_event_data(chat))
     return chat
 
 
 def offers_publish_for_agent(*, agent: Agent, withdraw: bool = False) -> None:
-    """Put the waiting chats this agent can take on their screen, or take them away."""
-    chats = selectors.waiting_chats_for(agent) if not withdraw else selectors.waiting_chats_in_reach(agent)
-    for chat in chats:
-        frame = (
-            frames.offer_withdrawn_frame(chat, reason="offline")
-            if withdraw
-            else frames.offered_frame(chat, ring=agent.ringer)
-        )
-        publish_to_agent(agent.pk, frame)
+    """Put the waiting chats this agent can take on their screen (they came Online or have room
+    again), or take them away (they went Offline: offers made to them alone move on)."""
+    if withdraw:
+        for chat in selectors.waiting_chats_in_reach(agent):
+            publish_to_agent(agent.pk, frames.offer_withdrawn_frame(chat, reason="offline"))
+        offers_release_agent(agent)
+        return
+    for chat in selectors.waiting_chats_for(agent).filter(selectors.BROADCAST):
+        publish_to_agent(agent.pk, frames.offered_frame(chat, ring=agent.ringer))
+    offers_route_for_agent(agent)  # one-at-a-time departments: their queue, oldest first
 
 
 def offers_withdraw(chat: Chat, *, reason: str, keep: Agent | None = None) -> None:

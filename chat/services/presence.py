@@ -16,6 +16,7 @@ from django.utils import timezone
 from chat import selectors
 from chat.models import AgentConnection
 from chat.services.offers import agent_update_chat_settings
+from chat.services.routing import offers_route_for_agent
 from helpdesk.models import Agent
 
 
@@ -24,6 +25,9 @@ def agent_connection_open(*, agent: Agent, channel_name: str) -> None:
     Call before reading what the socket is offered, so that it is offered what waits."""
     now = timezone.now()
     AgentConnection.objects.create(agent=agent, channel_name=channel_name, opened_at=now, seen_at=now)
+    # Once the row is committed (routing running now elsewhere sees it): an agent back from
+    # away takes their turn again.
+    offers_route_for_agent(agent)
 
 
 def agent_connection_close(*, channel_name: str) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from chat import frames, selectors
 from chat.models import Chat, Visitor
+from chat.services.routing import offers_route_waiting, routed_one_at_a_time
 from chat.visitor_info import VisitorFacts
 from helpdesk.models import Department
 from helpdesk.platform.errors import DomainError, ErrorCode
@@ -61,8 +62,11 @@ def chat_start(
             started_at=now,
             missed_deadline=now + timedelta(seconds=settings.CHAT_MISSED_AFTER_SECONDS),
         )
-        for agent in selectors.agents_to_offer(department):
-            publish_to_agent(agent.pk, frames.offered_frame(chat, ring=agent.ringer))
+        if routed_one_at_a_time(chat):
+            offers_route_waiting(department_ids=[department.pk])  # the queue, this chat last
+        else:
+            for agent in selectors.agents_to_offer(department):
+                publish_to_agent(agent.pk, frames.offered_frame(chat, ring=agent.ringer))
         webhooks_enqueue("chat.started", frames.chat_event_data(chat))
         schedule_on_commit(MISS_TASK, chat.pk, chat.missed_deadline.isoformat(), eta=chat.missed_deadline)
     return chat, token

@@ -3,6 +3,7 @@
 from chat import selectors
 from chat.services.ending import END_TASK
 from chat.services.invitations import EXPIRE_TASK as INVITATION_EXPIRE_TASK
+from chat.services.routing import OFFER_EXPIRE_TASK
 from chat.services.starting import MISS_TASK
 from chat.services.transfers import EXPIRE_TASK as TRANSFER_EXPIRE_TASK
 from helpdesk.platform.scheduling import schedule_on_commit
@@ -23,6 +24,7 @@ def timers_rearm() -> int:
         (MISS_TASK, pending.missed),
         (TRANSFER_EXPIRE_TASK, pending.transfers),
         (INVITATION_EXPIRE_TASK, pending.invitations),
+        (OFFER_EXPIRE_TASK, pending.offers),
     ]:
         for object_id, moment in deadlines:
             schedule_on_commit(task, object_id, moment.isoformat(), eta=moment)

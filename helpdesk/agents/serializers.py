@@ -8,4 +8,4 @@ from helpdesk.models import Department
 class DepartmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Department
-        fields = ["id", "name", "slug"]
+        fields = ["id", "name", "slug", "routing"]

@@ -73,6 +73,7 @@ def test_offer_goes_to_online_agents_of_the_department_with_room(
             "department_name": "Sales",
             "started_at": chat.started_at.isoformat().replace("+00:00", "Z"),
             "ring": True,
+            "expires_at": None,
         }
     ]
     assert frames_to(published, agent_group(silent.pk))[0]["ring"] is False
