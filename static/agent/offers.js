@@ -8,6 +8,8 @@ import { PopupStack } from "../common/popups.js";
 const ASIDE_KEY = "helpdesk.offersPutAside";
 // Refusals after which the chat no longer waits for this agent (else it stays, put aside).
 const GONE_CODES = new Set(["already_accepted", "chat_closed", "not_found"]);
+// Why an offer went, shown on its popup for a moment (chat.offer_withdrawn's reason).
+const WITHDRAWN_TEXT = { missed: "The visitor left", timeout: "Not answered in time: offered to a colleague" };
 
 function loadAside() {
   try {
@@ -105,8 +107,8 @@ export class Offers {
   }
 
   // The chat is no longer offered to this agent. Without `text` its popup goes at once; with it,
-  // it shows why for a moment. `reason` as in chat.offer_withdrawn: "offline" leaves the chat
-  // waiting (for others), which the waiting list still shows.
+  // it shows why for a moment. `reason` as in chat.offer_withdrawn: "offline" and "timeout"
+  // leave the chat waiting (for others), which the waiting list still shows.
   withdraw(chatId, text = null, reason = null) {
     this.pending.delete(chatId);
     this.closePopup(chatId, text);
@@ -143,7 +145,7 @@ export class Offers {
       "chat.offered": (frame) => this.show(frame),
       "chat.offer_withdrawn": (frame) => {
         const who = frame.agent && frame.agent.id !== me.id ? frame.agent.name : null;
-        const text = frame.reason === "accepted" ? (who ? `Accepted by ${who}` : null) : frame.reason === "missed" ? "The visitor left" : null;
+        const text = frame.reason === "accepted" ? (who ? `Accepted by ${who}` : null) : WITHDRAWN_TEXT[frame.reason] || null;
         this.withdraw(frame.chat_id, text, frame.reason);
       },
       "chat.accepted": async (frame) => {

@@ -8,6 +8,7 @@ import { h } from "../common/dom.js";
 import { reportFailure } from "../common/router.js";
 
 const REFRESH_MS = 20_000;
+const STILL_WAITING = new Set(["offline", "timeout"]);
 const MAX_PAGES = 20;
 
 export function waitedFor(startedAt, now = Date.now()) {
@@ -26,7 +27,9 @@ export class WaitingList {
     this.goneDuringRefresh = new Set();
     offers.listen({
       offered: (frame) => this.add(fromFrame(frame)),
-      gone: (chatId, reason) => reason !== "offline" && this.remove(chatId),
+      // Gone from this agent's screen but still waiting (for others): Offline, or an offer made
+      // to this agent alone that moved on (one-at-a-time routing).
+      gone: (chatId, reason) => !STILL_WAITING.has(reason) && this.remove(chatId),
       refused: (chatId, detail) => this.refused(chatId, detail),
       changed: () => this.render(),
     });
