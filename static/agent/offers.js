@@ -6,6 +6,7 @@
 import { PopupStack } from "../common/popups.js";
 
 const ASIDE_KEY = "helpdesk.offersPutAside";
+const MAX_PAGES = 20;
 // Refusals after which the chat no longer waits for this agent (else it stays, put aside).
 const GONE_CODES = new Set(["already_accepted", "chat_closed", "not_found"]);
 // Why an offer went, shown on its popup for a moment (chat.offer_withdrawn's reason).
@@ -115,6 +116,28 @@ export class Offers {
     this.waiting.delete(chatId);
     if (this.aside.delete(chatId)) this.saveAside();
     this.emit("gone", chatId, reason);
+  }
+
+  // After the socket reconnected: offers whose chat no longer waits (accepted by someone or
+  // missed while this tab could not hear of it) go. Offers that arrive meanwhile stay.
+  async reconcile(api) {
+    const arrived = new Set();
+    const listener = { offered: (frame) => arrived.add(frame.chat_id) };
+    this.listen(listener);
+    try {
+      const stillWaiting = new Set();
+      let url = "/api/v1/chats/?status=waiting";
+      for (let page = 0; url && page < MAX_PAGES; page += 1) {
+        const body = await api("GET", url);
+        for (const chat of body.results) stillWaiting.add(chat.id);
+        url = body.next;
+      }
+      for (const chatId of [...this.waiting.keys()]) {
+        if (!stillWaiting.has(chatId) && !arrived.has(chatId)) this.withdraw(chatId, null, "gone");
+      }
+    } finally {
+      this.listeners.splice(this.listeners.indexOf(listener), 1);
+    }
   }
 
   withdrawAll(reason = "offline") {

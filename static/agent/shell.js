@@ -4,7 +4,7 @@
 // the tab is hidden. A page with more to do (the dashboard's tabs) passes its part in.
 import { api } from "../common/api.js";
 import { h } from "../common/dom.js";
-import { frameRouter } from "../common/router.js";
+import { frameRouter, reportFailure } from "../common/router.js";
 import { ReconnectingSocket, wsUrl } from "../common/socket.js";
 import { setupAccountMenu } from "./account.js";
 import { handoverHandlers } from "./handover.js";
@@ -83,7 +83,10 @@ export function startAgentShell({ me = agentFromTopbar(), tabs = null, handlers 
     onOpen: () => {
       offers.sendPending();
       // Whatever happened while we were away: state changes and messages, from the database.
-      if (connectedOnce) onReconnect();
+      if (connectedOnce) {
+        reportFailure(offers.reconcile(api));
+        onReconnect();
+      }
       connectedOnce = true;
     },
     onState: (state) => {

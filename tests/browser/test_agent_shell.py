@@ -11,8 +11,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from chat import services
+from chat.models import Chat
 from tests.factories import AgentFactory, accepted_chat
-from tests.support.browser import sign_in, start_visitor_chat
+from tests.support.browser import in_a_thread, sign_in, start_visitor_chat
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -180,3 +182,26 @@ def test_sound_hint_only_when_the_browser_refuses_sound(daphne_server, new_page,
     page.wait_for_function("() => window.__plays > 0")
     page.wait_for_timeout(300)  # the refusal is handled a moment after play() was asked
     expect(page.get_by_role("button", name="Click to enable sound")).to_have_count(1 if hint_shown else 0)
+
+
+def test_a_popup_whose_chat_was_taken_while_the_socket_was_down_goes_on_reconnect(
+    daphne_server, new_page, alice, sales, published
+):
+    bob = AgentFactory(display_name="Bob Agent", departments=[sales])
+    page = new_page()
+    sign_in(page, daphne_server, alice)
+    page.get_by_role("link", name="Tickets").click()
+    page.wait_for_url("**/tickets/")
+    start_visitor_chat(
+        new_page(viewport=(400, 720)), daphne_server, name="Vera", email="vera@example.org", question="Hi?"
+    )
+    popup = page.get_by_role("region", name="New chat from Vera")
+    expect(popup).to_be_visible()
+
+    daphne_server.stop()
+    expect(page.get_by_text("Reconnecting…")).to_be_visible()
+    # Bob takes it while Alice's page cannot hear of it (what it publishes stays in `published`).
+    in_a_thread(services.chat_accept, actor=bob, chat_id=Chat.objects.get().pk)
+    daphne_server.start()
+    expect(page.get_by_text("Reconnecting…")).to_be_hidden(timeout=15_000)
+    expect(popup).to_have_count(0)
