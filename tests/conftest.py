@@ -64,11 +64,21 @@ def celery_worker(transactional_db, tmp_path):
     worker.stop()
 
 
-@pytest.fixture
-def daphne_server(transactional_db):
-    server = daphne_process().start()
+@pytest.fixture(scope="session")
+def _shared_daphne(django_db_setup):
+    server = daphne_process()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def daphne_server(transactional_db, _shared_daphne):
+    """A Daphne server on the test database, shared by the session's tests: starting one takes
+    seconds, and each test still has its data to itself (transactional_db empties the tables).
+    Started on first use, and again if a test stopped it and did not start it again."""
+    if not _shared_daphne.running:
+        _shared_daphne.start()
+    return _shared_daphne
 
 
 def pytest_collection_modifyitems(items):

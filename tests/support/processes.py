@@ -86,6 +86,10 @@ class ManagedProcess:
                 return self
         raise RuntimeError(f"{self.args[0]} not ready in {timeout}s:\n{''.join(self.lines)}")
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self, sig=signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, sig)
