@@ -47,6 +47,22 @@ class Chat(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled end while status is ending.")
     ended_at = models.DateTimeField(null=True, blank=True)
 
+    class MissedReason(models.TextChoices):
+        """Why a chat nobody answered was missed (blank unless it was)."""
+
+        NO_ANSWER = "no_answer", "Nobody accepted in time"
+        ABANDONED = "abandoned", "The visitor ended it while waiting"
+        NO_AGENTS = "no_agents", "The last available agent went away"
+
+    missed_reason = models.CharField(max_length=10, choices=MissedReason.choices, blank=True)
+    # The visitor's rating once the chat ended: 1-5 and an optional comment.
+    rating_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    transcript_emailed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the visitor's transcript e-mail was sent (once per chat)."
+    )
+
     owner = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_chats")
     participants = models.ManyToManyField(Agent, through="ChatParticipant", related_name="chats")
     # Highest message sequence number handed out; incremented in the database per message.
@@ -61,6 +77,10 @@ class Chat(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="ending") | Q(ends_at__isnull=False), name="chat_ending_has_ends_at"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating_score__isnull=True) | Q(rating_score__gte=1, rating_score__lte=5),
+                name="chat_rating_score_1_to_5",
             ),
         ]
 

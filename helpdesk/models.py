@@ -1,11 +1,23 @@
 import hashlib
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 # Every agent is in this group; its permissions (e.g. on canned messages) are what agents may
 # do by default, and a manager can change them in the admin.
 AGENTS_GROUP = "Agents"
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {name!r}; use a name such as Europe/Berlin.")
 
 
 class Department(models.Model):
@@ -18,8 +30,29 @@ class Department(models.Model):
 
     ONE_AT_A_TIME = (Routing.ROUND_ROBIN, Routing.LEAST_BUSY)
 
+    DEFAULT_GREETING = "We usually answer within a few minutes"
+
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
+    greeting = models.CharField(
+        max_length=200, default=DEFAULT_GREETING, help_text="Shown to visitors above the pre-chat form."
+    )
+    away_message = models.TextField(
+        blank=True,
+        help_text="Shown with the offline message form when nobody can answer or the department is closed.",
+    )
+    widget_colour = models.CharField(
+        max_length=7,
+        default="#2563eb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour as #rrggbb.")],
+        help_text="The chat widget's colour for this department, as #rrggbb.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="The time zone of the opening hours, e.g. Europe/Berlin.",
+    )
     routing = models.CharField(
         max_length=20,
         choices=Routing.choices,
@@ -32,6 +65,51 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OpeningHours(models.Model):
+    """One weekly opening period of a department, in its time zone. A department without any is
+    always open; with some, it is open only within them (and never on its closed dates)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(closes__gt=models.F("opens")), name="opening_hours_closes_after"),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="opening_hours_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class ClosedDate(models.Model):
+    """A day a department is closed whatever its opening hours say (a public holiday)."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="closed_dates")
+    date = models.DateField()
+    reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["department", "date"], name="closed_date_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.reason}".strip()
 
 
 def default_max_chats() -> int:

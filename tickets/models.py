@@ -11,6 +11,8 @@ class Ticket(models.Model):
 
     class Channel(models.TextChoices):
         CHAT = "chat", "Chat"
+        # Left with the offline message form while nobody could answer (kind: Missed Chats).
+        OFFLINE_MESSAGE = "offline_message", "Offline message"
 
     class Kind(models.TextChoices):
         """Which predefined view a chat ticket belongs to."""
@@ -55,6 +57,7 @@ class ThreadEntry(models.Model):
         TRANSCRIPT = "transcript", "Transcript"
         COMMENT = "comment", "Internal comment"
         REPLY = "reply", "E-mail reply"
+        EVENT = "event", "Event"  # something that happened to the ticket, e.g. the transcript e-mailed
 
     class AuthorKind(models.TextChoices):
         VISITOR = "visitor", "Visitor"
