@@ -140,3 +140,25 @@ def invitation_frame(frame_type: str, invitation) -> dict:
 
 def participant_frame(frame_type: str, chat: Chat, agent: Agent) -> dict:
     return {"type": frame_type, "chat_id": chat.pk, "agent": agent_ref(agent)}
+
+
+def queue_position_frame(chat: Chat, *, position: int, estimated_wait_seconds: int | None) -> dict:
+    """To a waiting visitor: their place among the department's waiting chats (1 = next)."""
+    return {
+        "type": "queue.position",
+        "chat_id": chat.pk,
+        "position": position,
+        "estimated_wait_seconds": estimated_wait_seconds,
+    }
+
+
+def rating_data(chat: Chat) -> dict | None:
+    """The visitor's rating as the API shows it, or None before they rated."""
+    if chat.rating_score is None:
+        return None
+    return {"score": chat.rating_score, "comment": chat.rating_comment}
+
+
+def rated_frame(chat: Chat) -> dict:
+    """To the chat's agents: the visitor rated the chat."""
+    return {"type": "chat.rated", "chat_id": chat.pk, "rating": rating_data(chat)}

@@ -172,6 +172,23 @@ def _append_entry(ticket: Ticket, *, kind: str, body: str, by: Agent) -> ThreadE
     )
 
 
+def ticket_record_event(*, ticket_id: int, body: str) -> ThreadEntry:
+    """Something that happened to the ticket, written by the system on its thread (e.g. "Transcript
+    e-mailed to vera@example.org"); agents see it, the requester does not."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        last = ticket.thread.aggregate(last=Max("position"))["last"]
+        return ThreadEntry.objects.create(
+            ticket=ticket,
+            position=(last or 0) + 1,
+            kind=ThreadEntry.Kind.EVENT,
+            author_kind=ThreadEntry.AuthorKind.SYSTEM,
+            author_name="System",
+            body=body,
+            created_at=timezone.now(),
+        )
+
+
 def ticket_comment_add(*, actor: Agent, ticket_id: int, body: str) -> ThreadEntry:
     """An internal comment by the actor: agents see it, the requester never does."""
     body = _clean_entry_body(body)
