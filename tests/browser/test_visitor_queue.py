@@ -1,0 +1,55 @@
+"""The waiting visitor: ending the chat before anyone answered asks first, and then says the
+message was kept for an answer by e-mail."""
+
+import pytest
+from playwright.sync_api import expect
+
+from chat import services
+from chat.models import Chat
+from tests.factories import AgentFactory
+from tests.support.browser import in_a_thread, start_visitor_chat
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_ending_while_waiting_asks_first_and_keeps_the_message(daphne_server, new_page, sales):
+    AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)
+    page = new_page(viewport=(390, 844))
+    start_visitor_chat(page, daphne_server, name="Vera", email="vera@example.org", question="Do you ship to Norway?")
+
+    page.get_by_role("button", name="End chat").click()
+    dialog = page.get_by_role("dialog", name="End this chat?")
+    expect(dialog).to_contain_text("your message is kept")
+    expect(dialog.get_by_role("button", name="Keep waiting")).to_be_focused()  # the safe choice first
+    page.keyboard.press("Escape")  # as Keep waiting
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="End chat")).to_be_focused()
+    page.get_by_role("button", name="End chat").click()
+    dialog.get_by_role("button", name="Keep waiting").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_text("Waiting for an agent")).to_be_visible()
+    assert Chat.objects.get().status == Chat.Status.WAITING
+
+    page.get_by_role("button", name="End chat").click()
+    dialog.get_by_role("button", name="Yes, end the chat").click()
+    expect(page.locator("#chat-state")).to_have_text(
+        "You ended the chat. Your message was kept: our team will reply by e-mail to vera@example.org."
+    )
+    expect(page.get_by_text("could answer")).to_have_count(0)
+    expect(page.get_by_role("button", name="Start a new chat")).to_be_visible()
+    chat = Chat.objects.get()
+    assert chat.status == Chat.Status.MISSED
+    assert Ticket.objects.get(source_chat=chat).kind == Ticket.Kind.MISSED_CHAT
+
+
+def test_ending_an_answered_chat_asks_nothing(daphne_server, new_page, sales):
+    alice = AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)
+    page = new_page()
+    start_visitor_chat(page, daphne_server, name="Vera", email="vera@example.org", question="Hello?")
+    in_a_thread(services.chat_accept, actor=alice, chat_id=Chat.objects.get().pk)
+    expect(page.get_by_text("You are chatting with Alice Agent.")).to_be_visible()
+    page.get_by_role("button", name="End chat").click()
+    expect(page.get_by_text("This chat has ended.")).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
