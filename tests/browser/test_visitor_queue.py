@@ -52,4 +52,3 @@ def test_ending_an_answered_chat_asks_nothing(daphne_server, new_page, sales):
     page.get_by_role("button", name="End chat").click()
     expect(page.get_by_text("This chat has ended.")).to_be_visible()
     expect(page.get_by_role("dialog")).to_have_count(0)
-
