@@ -152,6 +152,7 @@ async function startChat(data) {
   if (offline) {
     document.getElementById("away-notice").scrollIntoView({ block: "nearest" });
     showFieldErrors({ non_field_errors: "Nobody can chat right now: send your question as a message instead." });
+    submitButton.disabled = false; // (disabled while sending) to take the focus
     submitButton.focus();
     return;
   }
