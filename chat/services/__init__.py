@@ -5,6 +5,7 @@ Each function runs in one transaction, takes the acting principal (`helpdesk.act
 only, checks what that actor may do, and publishes what changed only after it commits. Edges
 import this package; the modules inside it import each other, never the package."""
 
+from chat.services.aftercare import RATING_COMMENT_MAX_CHARS, chat_email_transcript, chat_rate
 from chat.services.checks import clean_id
 from chat.services.ending import (
     chat_cancel_end,
@@ -35,15 +36,18 @@ from chat.services.transfers import (
 
 __all__ = [
     "CLIENT_ID_MAX_CHARS",
+    "RATING_COMMENT_MAX_CHARS",
     "agent_update_chat_settings",
     "chat_accept",
     "chat_cancel_end",
+    "chat_email_transcript",
     "chat_end",
     "chat_end_when_due",
     "chat_for_visitor",
     "chat_leave",
     "chat_mark_missed_when_due",
     "chat_offer_expire_when_due",
+    "chat_rate",
     "chat_schedule_end",
     "chat_start",
     "clean_id",
