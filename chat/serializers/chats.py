@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from chat import frames
 from chat.models import Chat, Message
 from helpdesk.models import Department
 from helpdesk.platform.errors import DomainError, ErrorCode
@@ -62,6 +63,13 @@ class VisitorSerializer(serializers.Serializer):
     last_seen_at = serializers.DateTimeField()
 
 
+class RatingSerializer(serializers.Serializer):
+    """The visitor's rating of an ended chat (chat.frames.rating_data)."""
+
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(allow_blank=True, help_text='"" when the visitor left no comment.')
+
+
 class ChatSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     department_name = serializers.CharField(source="department.name", read_only=True, default=None, allow_null=True)
@@ -70,6 +78,7 @@ class ChatSerializer(serializers.ModelSerializer):
     owner = AgentRefSerializer(read_only=True, allow_null=True)
     participants = AgentRefSerializer(many=True, read_only=True)
     ticket_id = serializers.SerializerMethodField()
+    rating = serializers.SerializerMethodField()
 
     class Meta:
         model = Chat
@@ -89,11 +98,16 @@ class ChatSerializer(serializers.ModelSerializer):
             "ended_at",
             "last_seq",
             "ticket_id",
+            "rating",
         ]
 
     def get_ticket_id(self, chat) -> int | None:
         ticket = getattr(chat, "ticket", None)
         return ticket.pk if ticket else None
+
+    @extend_schema_field(RatingSerializer(allow_null=True))
+    def get_rating(self, chat) -> dict | None:
+        return frames.rating_data(chat)
 
     def to_representation(self, chat):
         data = super().to_representation(chat)
@@ -101,6 +115,10 @@ class ChatSerializer(serializers.ModelSerializer):
         if read_up_to is not None:
             # A former participant: the thread as far as they were there, the visitor by the
             # name and e-mail the thread already shows, without the facts of the visit.
+            if read_up_to < data["last_seq"]:
+                # They left before the end (leaving and handing over each write a line after
+                # their last seq): the rating, given after the end, is not theirs to read.
+                data["rating"] = None
             data["last_seq"] = min(data["last_seq"], read_up_to)
             data["visitor"].update(ip_address=None, browser="", operating_system="", location="")
         return data
@@ -112,6 +130,7 @@ class VisitorChatStateSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     agent = serializers.SerializerMethodField()
     visitor_name = serializers.CharField(source="visitor.name")
+    rating = serializers.SerializerMethodField()
 
     class Meta:
         model = Chat
@@ -125,10 +144,15 @@ class VisitorChatStateSerializer(serializers.ModelSerializer):
             "started_at",
             "ends_at",
             "last_seq",
+            "rating",
         ]
 
     def get_agent(self, chat) -> dict | None:
         return {"name": chat.owner.display_name} if chat.owner else None
+
+    @extend_schema_field(RatingSerializer(allow_null=True))
+    def get_rating(self, chat) -> dict | None:
+        return frames.rating_data(chat)
 
 
 class SenderSerializer(serializers.Serializer):
