@@ -1,6 +1,7 @@
 from django.urls import path
 
 from chat.api import agents, chats, handover
+from chat.api.visitor_aftercare import VisitorChatRatingView, VisitorChatTranscriptEmailView
 
 urlpatterns = [
     path("agents/me/", agents.AgentMeView.as_view(), name="agent-me"),
@@ -19,6 +20,12 @@ urlpatterns = [
     ),
     path("visitor/chats/", chats.VisitorChatStartView.as_view(), name="visitor-chat-start"),
     path("visitor/chats/<int:chat_id>/", chats.VisitorChatView.as_view(), name="visitor-chat"),
+    path("visitor/chats/<int:chat_id>/rating/", VisitorChatRatingView.as_view(), name="visitor-chat-rating"),
+    path(
+        "visitor/chats/<int:chat_id>/transcript-email/",
+        VisitorChatTranscriptEmailView.as_view(),
+        name="visitor-chat-transcript-email",
+    ),
     path("chats/", chats.ChatListView.as_view(), name="chat-list"),
     path("chats/<int:chat_id>/", chats.ChatDetailView.as_view(), name="chat-detail"),
     path("chats/<int:chat_id>/messages/", chats.ChatMessagesView.as_view(), name="chat-messages"),
