@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -7,19 +9,95 @@ from rest_framework.authtoken.models import TokenProxy
 
 from helpdesk.actors import actor_of_user
 from helpdesk.agents import services
-from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department, Webhook, WebhookDelivery
+from helpdesk.models import (
+    AGENTS_GROUP,
+    Agent,
+    ApiToken,
+    ClosedDate,
+    Department,
+    OpeningHours,
+    Webhook,
+    WebhookDelivery,
+)
 from helpdesk.platform.errors import DomainError
 from helpdesk.platform.validators import validate_person_name
 from helpdesk.webhooks import services as webhooks
 from helpdesk.webhooks.http import url_check
 
 
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class DepartmentForm(forms.ModelForm):
+    """The time zone is picked from the list zoneinfo knows (the model checks it again); the
+    widget colour with the browser's colour picker, which sends #rrggbb."""
+
+    class Meta:
+        model = Department
+        fields = ["name", "slug", "routing", "greeting", "away_message", "widget_colour", "time_zone"]
+        widgets = {
+            "time_zone": forms.Select(choices=time_zone_choices()),
+            "widget_colour": forms.TextInput(attrs={"type": "color"}),
+            "away_message": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class OpeningHoursForm(forms.ModelForm):
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens", "closes"]
+
+    def clean(self):
+        cleaned = super().clean()
+        opens, closes = cleaned.get("opens"), cleaned.get("closes")
+        if opens is not None and closes is not None and closes <= opens:
+            raise forms.ValidationError(
+                {
+                    "closes": "Close after opening, on the same day. To stay open past midnight, close at 23:59 "
+                    "and open at 00:00 the next day."
+                }
+            )
+        return cleaned
+
+
+class OpeningHoursInline(admin.TabularInline):
+    """Weekly opening hours, wall-clock times in the department's time zone; a period closing at
+    23:59 runs to midnight (helpdesk/agents/hours.py). None: always open."""
+
+    model = OpeningHours
+    form = OpeningHoursForm
+    extra = 0
+
+
+class ClosedDateInline(admin.TabularInline):
+    """Days the department is closed whatever its opening hours say (public holidays)."""
+
+    model = ClosedDate
+    extra = 0
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "routing"]
+    form = DepartmentForm
+    list_display = ["name", "slug", "routing", "time_zone"]
     list_filter = ["routing"]
     radio_fields = {"routing": admin.VERTICAL}
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "routing"]}),
+        ("What visitors see", {"fields": ["greeting", "away_message", "widget_colour"]}),
+        (
+            "Business hours",
+            {
+                "fields": ["time_zone"],
+                "description": "The opening hours below are wall-clock times in this time zone. Without any, "
+                "the department is always open; on a closed date it is closed all day. Outside them visitors "
+                "get the away message and the offline message form.",
+            },
+        ),
+    ]
+    inlines = [OpeningHoursInline, ClosedDateInline]
 
 
 class AgentForm(forms.ModelForm):
