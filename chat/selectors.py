@@ -12,6 +12,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -31,8 +32,9 @@ from chat.models import (
     Presence,
     Transfer,
 )
+from helpdesk.agents.hours import department_hours
 from helpdesk.agents.selectors import in_departments_of
-from helpdesk.models import Agent, Department
+from helpdesk.models import Agent, ClosedDate, Department
 from helpdesk.platform.errors import DomainError, ErrorCode
 from tickets.models import Ticket
 
@@ -359,3 +361,44 @@ def chat_with_ticket_id(chat_id: int) -> tuple[Chat, int | None]:
 
 def agent_of_user(user) -> Agent | None:
     return Agent.objects.filter(user=user).select_related("user").first()
+
+
+class OfflineReason:
+    """Why a department cannot take a chat now (GET /api/v1/departments/ `offline_reason`)."""
+
+    NO_AGENTS = "no_agents"
+    OUTSIDE_HOURS = "outside_hours"
+    CHOICES = [NO_AGENTS, OUTSIDE_HOURS]
+
+
+def departments_with_availability(now: datetime | None = None) -> list[Department]:
+    """Every department (by name) with what a visitor sees before asking, in three queries
+    however many departments there are:
+
+    - `opens_at`: while outside its business hours, its next opening (helpdesk.agents.hours);
+    - `available`: open, and an agent could be offered a chat now (agents_to_offer: chat-enabled,
+      Online, not away, with room); for a department routed one agent at a time it is enough that
+      an agent is there (chat_ready_q), at their limit or not, as the chat then queues;
+    - `offline_reason`: None when available, else OfflineReason.OUTSIDE_HOURS while closed (even
+      if agents are there) or OfflineReason.NO_AGENTS."""
+    now = now or timezone.now()
+    staffed = Agent.objects.filter(chat_ready_q(now), departments=OuterRef("pk"))
+    # Closed dates from the day before yesterday (UTC) on cover "today" in every time zone.
+    upcoming_closed = ClosedDate.objects.filter(date__gte=(now - timedelta(days=2)).date())
+    departments = Department.objects.annotate(
+        has_room=Exists(agents_to_offer(OuterRef("pk"))), staffed=Exists(staffed)
+    ).prefetch_related("opening_hours", Prefetch("closed_dates", queryset=upcoming_closed))
+    result = []
+    for department in departments.order_by("name"):
+        hours = department_hours(department, now)
+        reachable = department.staffed if department.routing in Department.ONE_AT_A_TIME else department.has_room
+        department.opens_at = hours.opens_at
+        if not hours.open:
+            department.offline_reason = OfflineReason.OUTSIDE_HOURS
+        elif not reachable:
+            department.offline_reason = OfflineReason.NO_AGENTS
+        else:
+            department.offline_reason = None
+        department.available = department.offline_reason is None
+        result.append(department)
+    return result

@@ -5,13 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from chat import views as chat_views
 from chat.api import agents as chat_agents_api
-from helpdesk.agents import accounts, api
+from chat.api import departments as chat_departments_api
+from helpdesk.agents import accounts
 from helpdesk.platform.api_errors import api_not_found
 from tickets import views as ticket_views
 
 api_v1 = [
     path("agents/", chat_agents_api.AgentListView.as_view(), name="agent-list"),
-    path("departments/", api.DepartmentListView.as_view(), name="department-list"),
+    path("departments/", chat_departments_api.DepartmentListView.as_view(), name="department-list"),
     path("", include("chat.urls")),
     path("", include("tickets.urls")),
     path("", include("canned.urls")),

@@ -8,7 +8,9 @@ from helpdesk.models import Department
 
 
 class DepartmentListView(ListAPIView):
-    """Departments a visitor can pick in the pre-chat form."""
+    """Departments a visitor can pick in the pre-chat form. GET /api/v1/departments/ is
+    chat.api.departments.DepartmentListView, which adds each department's availability (it reads
+    agents' presence, which this app does not know)."""
 
     authentication_classes = []  # public: a stale credential must not turn it into a 401
     permission_classes = [AllowAny]

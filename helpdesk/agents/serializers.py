@@ -1,4 +1,5 @@
-"""Departments as the API shows them (agents, with their presence: chat/serializers/agents.py)."""
+"""Departments as the API shows them (agents, with their presence: chat/serializers/agents.py;
+a department's availability for visitors: chat/serializers/departments.py)."""
 
 from rest_framework import serializers
 
