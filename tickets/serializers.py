@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.models import Agent, Department
@@ -57,16 +58,32 @@ class TicketSerializer(serializers.ModelSerializer):
         return {"id": ticket.assignee.pk, "name": ticket.assignee.display_name} if ticket.assignee else None
 
 
+class TicketRatingSerializer(serializers.Serializer):
+    """The visitor's rating of the ticket's chat, as GET /api/v1/chats/{id}/ shows it."""
+
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(allow_blank=True, help_text='"" when the visitor left no comment.')
+
+
 class TicketDetailSerializer(TicketSerializer):
     thread = ThreadEntrySerializer(many=True, read_only=True)
     history = TicketChangeSerializer(source="changes", many=True, read_only=True)
     agents = serializers.SerializerMethodField()
+    rating = serializers.SerializerMethodField()
 
     class Meta(TicketSerializer.Meta):
-        fields = TicketSerializer.Meta.fields + ["agents", "thread", "history"]
+        fields = TicketSerializer.Meta.fields + ["rating", "agents", "thread", "history"]
 
     def get_agents(self, ticket) -> list[dict]:
         return [{"id": agent.pk, "name": agent.display_name} for agent in ticket.agents.all()]
+
+    @extend_schema_field(TicketRatingSerializer(allow_null=True))
+    def get_rating(self, ticket) -> dict | None:
+        """The source chat's rating, read through the relation (tickets do not import chat)."""
+        chat = ticket.source_chat
+        if chat is None or chat.rating_score is None:
+            return None
+        return {"score": chat.rating_score, "comment": chat.rating_comment}
 
 
 class TicketListQuerySerializer(QuerySerializer):
