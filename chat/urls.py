@@ -1,6 +1,7 @@
 from django.urls import path
 
 from chat.api import agents, chats, handover
+from chat.api.offline_messages import OfflineMessageView
 from chat.api.visitor_aftercare import VisitorChatRatingView, VisitorChatTranscriptEmailView
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     ),
     path("visitor/chats/", chats.VisitorChatStartView.as_view(), name="visitor-chat-start"),
     path("visitor/chats/<int:chat_id>/", chats.VisitorChatView.as_view(), name="visitor-chat"),
+    path("visitor/offline-messages/", OfflineMessageView.as_view(), name="visitor-offline-message"),
     path("visitor/chats/<int:chat_id>/rating/", VisitorChatRatingView.as_view(), name="visitor-chat-rating"),
     path(
         "visitor/chats/<int:chat_id>/transcript-email/",

@@ -3,18 +3,21 @@
 Each service takes the acting principal as `actor`, checks what it may do and names entries and
 history after it: an agent changes the tickets they can see (tickets.selectors.tickets_visible_to),
 and one they cannot see is not_found. The system writes the tickets of finished chats; the admin's
-bulk close reaches every ticket (tickets_close)."""
+bulk close reaches every ticket (tickets_close). A visitor's offline message (no actor: anyone may
+leave one, as anyone may start a chat) becomes a Missed Chats ticket, or joins the ticket of their
+own missed chat."""
 
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives, send_mail
 from django.db import transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from helpdesk.actors import System, require_permission
-from helpdesk.models import Agent
+from helpdesk.models import Agent, Department
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.webhooks.services import webhooks_enqueue
 from tickets import selectors
@@ -89,6 +92,93 @@ def ticket_event_data(ticket: Ticket) -> dict:
 def _subject(question: str) -> str:
     line = " ".join(question.split())
     return line if len(line) <= 255 else line[:254] + "…"
+
+
+def ticket_create_offline_message(*, name: str, email: str, question: str, department: Department | None) -> Ticket:
+    """A message a visitor left with the offline message form while nobody could answer: a
+    ticket in Missed Chats (kind missed_chat, channel offline_message) with the question as its
+    subject and first thread entry, and the `ticket.created` webhook, in one transaction; after
+    it commits, a confirmation e-mail to the visitor.
+
+    Anyone may leave one (no actor): the caller has validated the input and rate-limited it as
+    for starting a chat (chat/api/offline_messages.py)."""
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            subject=_subject(question),
+            requester_name=name,
+            requester_email=email,
+            department=department,
+            channel=Ticket.Channel.OFFLINE_MESSAGE,
+            kind=Ticket.Kind.MISSED_CHAT,
+            search_text=question,
+        )
+        ThreadEntry.objects.create(
+            ticket=ticket,
+            position=0,
+            author_kind=ThreadEntry.AuthorKind.VISITOR,
+            author_name=name,
+            body=question,
+            created_at=now,
+        )
+        webhooks_enqueue("ticket.created", ticket_event_data(ticket))
+        _confirm_offline_message_on_commit(ticket, question=question, received_at=now)
+    return ticket
+
+
+def ticket_add_offline_message(*, chat, question: str) -> Ticket:
+    """The visitor of a missed chat left a message with the offline message form: it goes on the
+    chat's own Missed Chats ticket as the visitor's next thread entry (a chat is a ticket once),
+    and a confirmation e-mail goes to the ticket's requester after commit. No webhook: the
+    ticket was announced (`ticket.created`) when the chat was missed.
+
+    The caller (chat.services.offline) has checked the visitor's token and that the chat is
+    missed, so its ticket exists."""
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("department").get(source_chat=chat.pk)
+        last = ticket.thread.aggregate(last=Max("position"))["last"]
+        ThreadEntry.objects.create(
+            ticket=ticket,
+            position=(last or 0) + 1,
+            author_kind=ThreadEntry.AuthorKind.VISITOR,
+            author_name=ticket.requester_name,
+            body=question,
+            created_at=now,
+        )
+        ticket.search_text = f"{ticket.search_text}\n{question}" if ticket.search_text else question
+        ticket.save(update_fields=["search_text"])  # not updated_at: it moves for status and assignee
+        _confirm_offline_message_on_commit(ticket, question=question, received_at=now)
+    return ticket
+
+
+def _confirm_offline_message_on_commit(ticket: Ticket, *, question: str, received_at) -> None:
+    """After commit, tell the requester (plain text and HTML, through Django's e-mail backend)
+    that their message arrived. A mail that cannot be sent is logged: the ticket stands, and the
+    agents answer it by e-mail anyway."""
+    context = {
+        "name": ticket.requester_name,
+        "email": ticket.requester_email,
+        "department": ticket.department.name if ticket.department else "",
+        "question": question,
+        "ticket_id": ticket.pk,
+        "received_at": received_at,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"We received your message: {_subject(question)[:80]} [#{ticket.pk}]",
+        body=render_to_string("email/offline_message.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[ticket.requester_email],
+    )
+    message.attach_alternative(render_to_string("email/offline_message.html", context), "text/html")
+
+    def send() -> None:
+        try:
+            message.send()
+        except Exception:
+            logger.exception("confirmation of offline message on ticket %s not sent", ticket.pk)
+
+    transaction.on_commit(send)
 
 
 def _lock(ticket_id: int, *, visible_to: Agent | None) -> Ticket:

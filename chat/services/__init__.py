@@ -22,6 +22,7 @@ from chat.services.invitations import (
 )
 from chat.services.messages import CLIENT_ID_MAX_CHARS, message_post, system_message_post
 from chat.services.offers import agent_update_chat_settings, chat_accept, offers_publish_for_agent
+from chat.services.offline import chat_leave_offline_message
 from chat.services.participation import chat_leave
 from chat.services.routing import chat_offer_expire_when_due, offers_route_waiting
 from chat.services.starting import chat_for_visitor, chat_start
@@ -45,6 +46,7 @@ __all__ = [
     "chat_end_when_due",
     "chat_for_visitor",
     "chat_leave",
+    "chat_leave_offline_message",
     "chat_mark_missed_when_due",
     "chat_offer_expire_when_due",
     "chat_rate",
