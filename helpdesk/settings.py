@@ -248,6 +248,9 @@ CHAT_START_RATE_IP = env_rate("CHAT_START_RATE_IP", "5/min")
 CHAT_START_RATE_EMAIL = env_rate("CHAT_START_RATE_EMAIL", "5/min")
 CHAT_MAX_WAITING_PER_IP = env_int("CHAT_MAX_WAITING_PER_IP", 3)
 CHAT_MAX_WAITING_PER_EMAIL = env_int("CHAT_MAX_WAITING_PER_EMAIL", 2)
+# Transcript e-mails a client address may ask for (each chat's goes out once; this bounds the mail
+# one address can have sent to addresses visitors type in).
+TRANSCRIPT_EMAIL_RATE_IP = env_rate("TRANSCRIPT_EMAIL_RATE_IP", "10/hour")
 # Websocket `message.send` and `typing` frames per visitor chat, per agent (all their sockets)
 # and per client address (chat/consumers/throttle.py); empty disables a limit. Clients send `typing`
 # at most every 2 s, so a person chatting stays far below these.

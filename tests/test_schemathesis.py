@@ -28,6 +28,7 @@ def token(db, settings):
     settings.API_RATE_USER = ""  # this run is the only caller; no limit
     settings.API_RATE_VISITOR = ""
     settings.CHAT_START_RATE_IP = settings.CHAT_START_RATE_EMAIL = ""  # it starts hundreds of chats
+    settings.TRANSCRIPT_EMAIL_RATE_IP = ""
     settings.CHAT_MAX_WAITING_PER_IP = settings.CHAT_MAX_WAITING_PER_EMAIL = 0
     sales = DepartmentFactory(name="Sales", slug="sales")
     agent = AgentFactory(departments=[sales])
