@@ -71,7 +71,10 @@ def ended_frame(chat: Chat, *, ticket_id: int) -> dict:
 
 
 def missed_frame(chat: Chat, *, ticket_id: int) -> dict:
-    return {"type": "chat.missed", "chat_id": chat.pk, "ticket_id": ticket_id}
+    """`reason`: Chat.MissedReason ("no_answer", "abandoned", "no_agents"); None for a chat
+    missed before reasons were recorded."""
+    reason = str(chat.missed_reason) if chat.missed_reason else None
+    return {"type": "chat.missed", "chat_id": chat.pk, "ticket_id": ticket_id, "reason": reason}
 
 
 def chat_event_data(chat: Chat) -> dict:

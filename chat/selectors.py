@@ -402,3 +402,68 @@ def departments_with_availability(now: datetime | None = None) -> list[Departmen
         department.available = department.offline_reason is None
         result.append(department)
     return result
+
+
+# The waiting visitor: queue positions and whether anyone is left to answer ---------------------
+
+
+def waiting_queue(department_id: int | None) -> QuerySet[Chat]:
+    """Waiting chats of one department (None: the chats without a department), first come
+    first: position 1 is the first of these."""
+    return Chat.objects.filter(status=Chat.Status.WAITING, department_id=department_id).order_by("started_at", "pk")
+
+
+def queue_position(chat: Chat) -> int:
+    """The chat's place in its department's queue (1 = next); for a waiting chat."""
+    ahead = waiting_queue(chat.department_id).filter(
+        Q(started_at__lt=chat.started_at) | Q(started_at=chat.started_at, pk__lt=chat.pk)
+    )
+    return ahead.count() + 1
+
+
+def recent_accept_waits(department_id: int | None, *, since: datetime, limit: int) -> list[float]:
+    """How long (seconds) the last `limit` chats of the department accepted since `since` waited
+    for their accept, newest first."""
+    rows = (
+        Chat.objects.filter(department_id=department_id, accepted_at__gte=since)
+        .order_by("-accepted_at")
+        .values_list("started_at", "accepted_at")[:limit]
+    )
+    return [max(0.0, (accepted_at - started_at).total_seconds()) for started_at, accepted_at in rows]
+
+
+def departments_with_waiting_chats() -> list[int | None]:
+    """Ids of the departments that have waiting chats (None for waiting chats without one)."""
+    return list(
+        Chat.objects.filter(status=Chat.Status.WAITING).order_by().values_list("department_id", flat=True).distinct()
+    )
+
+
+def queue_staffed(department_id: int | None) -> bool:
+    """Whether an agent could take a waiting chat of the department (None: without one) now, as
+    GET /api/v1/departments/ counts it: in a department routed one agent at a time, an agent
+    there at all (chat_ready_q, at their limit or not: the chat queues for them); otherwise an
+    agent who could be offered it now (agents_to_offer: with room)."""
+    routing = None
+    if department_id is not None:
+        routing = Department.objects.filter(pk=department_id).values_list("routing", flat=True).first()
+    if routing in Department.ONE_AT_A_TIME:
+        return Agent.objects.filter(chat_ready_q(), departments=department_id).exists()
+    return agents_to_offer(department_id).exists()
+
+
+def queue_last_staffed_at(department_id: int | None, now: datetime | None = None) -> datetime | None:
+    """When the last of the department's Online agents who are gone now (away: no sign of life,
+    signs_of_life) stopped being present, from their connection rows; None if none of them has
+    a row left. A closed socket counts for AGENT_AWAY_AFTER_SECONDS after it closed; an open one
+    whose process stopped vouching for it, for as long as signs_of_life counts it."""
+    now = now or timezone.now()
+    gone = Agent.objects.filter(chat_enabled=True, chat_status=Agent.ChatStatus.ONLINE, user__is_active=True).exclude(
+        Exists(signs_of_life(now).filter(agent=OuterRef("pk")))
+    )
+    if department_id is not None:
+        gone = gone.filter(departments=department_id)
+    grace = timedelta(seconds=settings.AGENT_AWAY_AFTER_SECONDS)
+    unvouched = max(grace, timedelta(seconds=STALE_BEATS * settings.AGENT_PRESENCE_HEARTBEAT_SECONDS))
+    rows = AgentConnection.objects.filter(agent__in=gone).values_list("seen_at", "closed_at")
+    return max((seen_at + (grace if closed_at else unvouched) for seen_at, closed_at in rows), default=None)

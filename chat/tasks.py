@@ -39,6 +39,12 @@ def chat_offer_expire_when_due(offer_id: int, scheduled_for: str | None = None) 
 
 
 @shared_task(acks_late=True)
+def chats_miss_unstaffed(agent_id: int | None = None, left_at: str | None = None) -> None:
+    """Sent when an agent went Offline (with who and when) or would be away (no arguments)."""
+    services.chats_miss_unstaffed(agent_id=agent_id, left_at=_moment(left_at))
+
+
+@shared_task(acks_late=True)
 def chat_sweep_overdue() -> None:
     ending, waiting = selectors.overdue_chat_ids()
     for chat_id in ending:
@@ -52,6 +58,8 @@ def chat_sweep_overdue() -> None:
         services.invitation_expire_when_due(invitation_id=invitation_id)
     for offer_id in selectors.overdue_offer_ids():
         services.chat_offer_expire_when_due(offer_id=offer_id)
+    # Waiting chats whose last agent went away without a countdown task to tell (chat/services/staffing.py).
+    services.chats_miss_unstaffed()
     # The guarantee behind every call that offers a queue when someone may have room.
     services.offers_route_waiting()
 

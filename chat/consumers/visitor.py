@@ -48,13 +48,16 @@ class VisitorConsumer(FrameConsumer):
         for frame in replay:
             await self.send_json(frame)
         self.replayed_up_to = replay[-1]["seq"] if replay else after_seq
-        closing = await database_sync_to_async(self._closing_frame)()
-        if closing is not None:
-            await self.send_json(closing)
+        state = await database_sync_to_async(self._state_frame)()
+        if state is not None:
+            await self.send_json(state)
 
-    def _closing_frame(self) -> dict | None:
-        """What a (re)connecting visitor must know beyond messages: a pending or past end."""
+    def _state_frame(self) -> dict | None:
+        """What a (re)connecting visitor must know beyond messages: their place in the queue
+        while the chat waits, or a pending or past end."""
         chat, ticket_id = selectors.chat_with_ticket_id(self.chat.pk)
+        if chat.status == Chat.Status.WAITING:
+            return services.queue_position_frame_for(chat)
         if chat.status == Chat.Status.ENDING:
             return frames.ending_frame(chat)
         if chat.status == Chat.Status.ENDED:

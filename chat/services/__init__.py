@@ -13,6 +13,7 @@ from chat.services.ending import (
     chat_end_when_due,
     chat_mark_missed_when_due,
     chat_schedule_end,
+    chats_miss_unstaffed,
 )
 from chat.services.invitations import (
     invitation_accept,
@@ -24,6 +25,7 @@ from chat.services.messages import CLIENT_ID_MAX_CHARS, message_post, system_mes
 from chat.services.offers import agent_update_chat_settings, chat_accept, offers_publish_for_agent
 from chat.services.offline import chat_leave_offline_message
 from chat.services.participation import chat_leave
+from chat.services.queue import queue_position_frame_for
 from chat.services.routing import chat_offer_expire_when_due, offers_route_waiting
 from chat.services.starting import chat_for_visitor, chat_start
 from chat.services.timers import timers_rearm
@@ -52,6 +54,7 @@ __all__ = [
     "chat_rate",
     "chat_schedule_end",
     "chat_start",
+    "chats_miss_unstaffed",
     "clean_id",
     "invitation_accept",
     "invitation_decline",
@@ -60,6 +63,7 @@ __all__ = [
     "message_post",
     "offers_publish_for_agent",
     "offers_route_waiting",
+    "queue_position_frame_for",
     "system_message_post",
     "timers_rearm",
     "transfer_accept",

@@ -1,5 +1,10 @@
 """Ending a chat (now or at a stored moment) and missing one nobody answered: each closes the
-chat, lapses its handovers and writes its ticket in one transaction."""
+chat, lapses its handovers and writes its ticket in one transaction.
+
+A missed chat records why (`missed_reason`, sent as the `chat.missed` frame's `reason`):
+"no_answer" when nobody accepted it within CHAT_MISSED_AFTER_SECONDS, "abandoned" when its
+visitor ended it while it waited, "no_agents" when nobody was left who could take it
+(chats_miss_unstaffed, chat/services/staffing.py)."""
 
 from datetime import datetime, timedelta
 
@@ -13,7 +18,9 @@ from chat.services.checks import clean_id, lock_chat, require_agent, require_own
 from chat.services.invitations import invitations_lapse_for_closed_chat
 from chat.services.messages import system_message_post
 from chat.services.offers import offers_publish_for_agent, offers_withdraw
+from chat.services.queue import queue_changed
 from chat.services.routing import offers_close_for_chat
+from chat.services.staffing import miss_when_unstaffed
 from chat.services.transfers import transfers_lapse_for_closed_chat
 from helpdesk.actors import Actor, ChatVisitor
 from helpdesk.models import Agent
@@ -94,7 +101,13 @@ def chat_end(*, actor: Actor, chat_id: int) -> Chat:
         if chat.status == Chat.Status.WAITING:
             if isinstance(actor, Agent):
                 raise DomainError(ErrorCode.NOT_ALLOWED, "Accept the chat before ending it.")
-            return _mark_missed(chat)
+            # The visitor left before anyone answered: abandoned. The system (the admin) ending a
+            # waiting chat records that nobody answered it.
+            abandoned = isinstance(actor, ChatVisitor)
+            reason = Chat.MissedReason.ABANDONED if abandoned else Chat.MissedReason.NO_ANSWER
+            _mark_missed(chat, reason=reason)
+            queue_changed(chat.department_id)
+            return chat
         if isinstance(actor, Agent):
             require_owner(chat, actor)
         if isinstance(actor, ChatVisitor):  # the agents' tabs and the transcript say why it ended
@@ -145,14 +158,61 @@ def chat_mark_missed_when_due(*, chat_id: int, scheduled_for: datetime | None = 
             return None
         if not is_due(chat.missed_deadline, scheduled_for=scheduled_for):
             return None
-        return _mark_missed(chat)
+        _mark_missed(chat, reason=Chat.MissedReason.NO_ANSWER)
+        queue_changed(chat.department_id)
+        return chat
 
 
-def _mark_missed(chat: Chat) -> Chat:
-    """Precondition: `chat` is locked (SELECT FOR UPDATE) and waiting."""
+def chats_miss_unstaffed(*, agent_id: int | None = None, left_at: datetime | None = None) -> list[int]:
+    """Miss, with reason "no_agents", the waiting chats nobody can take any more; the ids of those
+    missed. Safe to run any number of times, at once with itself and with accepts: each chat is
+    locked and missed only while it still waits, and only while its department is still
+    unstaffed (an agent back meanwhile keeps the rest). Off when CHAT_MISS_WHEN_UNSTAFFED is False.
+
+    A waiting chat is missed when nobody could take it now (selectors.queue_staffed) and somebody
+    could after it started: an Online agent of its department who is gone now was last present
+    after its start (selectors.queue_last_staffed_at, from the connection rows), or `agent_id`,
+    who went Offline at `left_at` (chat/services/staffing.py), is of its department (every agent
+    can take the chats without one). A chat that started while nobody was there keeps waiting.
+    """
+    if not miss_when_unstaffed():
+        return []
+    left: dict[int | None, datetime] = {}
+    if agent_id is not None and left_at is not None:
+        agent = Agent.objects.filter(pk=agent_id).first()
+        if agent is not None:  # a task about an agent deleted since changes nothing
+            left = dict.fromkeys([*agent.departments.values_list("pk", flat=True), None], left_at)
+    missed: list[int] = []
+    for department_id in selectors.departments_with_waiting_chats():
+        if selectors.queue_staffed(department_id):
+            continue
+        moments = [left.get(department_id), selectors.queue_last_staffed_at(department_id)]
+        staffed_until = max((moment for moment in moments if moment is not None), default=None)
+        if staffed_until is None:
+            continue
+        waiting = selectors.waiting_queue(department_id).filter(started_at__lt=staffed_until)
+        missed_before = len(missed)
+        for chat_id in list(waiting.values_list("pk", flat=True)):
+            with transaction.atomic():
+                chat = Chat.objects.select_for_update().filter(pk=chat_id, status=Chat.Status.WAITING).first()
+                if chat is None:  # accepted, or missed by another run, meanwhile
+                    continue
+                if selectors.queue_staffed(department_id):
+                    break  # somebody came back: the rest wait for them
+                _mark_missed(chat, reason=Chat.MissedReason.NO_AGENTS)
+            missed.append(chat_id)
+        if len(missed) > missed_before:
+            queue_changed(department_id)  # for the chats that started after the last agent left
+    return missed
+
+
+def _mark_missed(chat: Chat, *, reason: str) -> Chat:
+    """Precondition: `chat` is locked (SELECT FOR UPDATE) and waiting. The caller tells the
+    chat's queue (queue_changed)."""
     chat.status = Chat.Status.MISSED
+    chat.missed_reason = reason
     chat.ended_at = timezone.now()
-    chat.save(update_fields=["status", "ended_at"])
+    chat.save(update_fields=["status", "missed_reason", "ended_at"])
     ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.MISSED_CHAT)
     publish_to_chat(chat.pk, frames.missed_frame(chat, ticket_id=ticket.pk), event="chat.closed")
     webhooks_enqueue("chat.missed", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})

@@ -6,7 +6,9 @@ from django.utils import timezone
 from chat import frames, selectors
 from chat.models import Chat, ChatParticipant
 from chat.services.checks import lock_agent_with_room, require_agent
+from chat.services.queue import queue_changed
 from chat.services.routing import offers_close_for_chat, offers_release_agent, offers_route_for_agent
+from chat.services.staffing import staffing_agent_went_offline
 from helpdesk.actors import Actor
 from helpdesk.models import Agent
 from helpdesk.platform.errors import DomainError, ErrorCode
@@ -40,6 +42,7 @@ def chat_accept(*, actor: Actor, chat_id: int) -> Chat:
         offers_close_for_chat(chat, accepted_by=agent)
         offers_withdraw(chat, reason="accepted", keep=agent)
         webhooks_enqueue("chat.accepted", frames.chat_event_data(chat))
+        queue_changed(chat.department_id)  # the visitors waiting behind it move up
     return chat
 
 
@@ -91,4 +94,6 @@ def agent_update_chat_settings(*, actor: Actor, chat_status: str | None = None, 
         publish_to_agent(agent.pk, frames.agent_status_frame(agent))
         if went_online or went_offline:
             offers_publish_for_agent(agent=agent, withdraw=went_offline)
+        if went_offline:  # were they the last who could answer the waiting chats?
+            staffing_agent_went_offline(agent)
     return agent

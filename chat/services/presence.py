@@ -17,6 +17,7 @@ from chat import selectors
 from chat.models import AgentConnection
 from chat.services.offers import agent_update_chat_settings
 from chat.services.routing import offers_route_for_agent
+from chat.services.staffing import staffing_socket_closed
 from helpdesk.models import Agent
 
 
@@ -35,6 +36,7 @@ def agent_connection_close(*, channel_name: str) -> None:
     AGENT_AWAY_AFTER_SECONDS unless another socket of theirs is open by then."""
     now = timezone.now()
     AgentConnection.objects.filter(channel_name=channel_name, closed_at__isnull=True).update(seen_at=now, closed_at=now)
+    staffing_socket_closed(channel_name=channel_name)  # if they were the last, their chats go when they are away
 
 
 def agent_connections_vouch(*, connections: dict[str, int]) -> None:
