@@ -1,6 +1,7 @@
 """axe-core (axe-playwright-python) on the visitor's side: /chat/ with its form, waiting, chatting,
-ended (the rating and transcript form) and with the end-while-waiting confirmation open, and the
-widget's iframe on /demo/: no serious or critical violation."""
+ended (the rating and transcript form), with the end-while-waiting confirmation open, and as the
+offline message form with its confirmation; the widget's iframe on /demo/: no serious or critical
+violation."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -8,6 +9,7 @@ from playwright.sync_api import expect
 
 from chat import services
 from chat.models import Chat
+from helpdesk.models import Department
 from tests.factories import AgentFactory
 from tests.support.browser import in_a_thread, start_visitor_chat
 from tests.support.processes import wait_until
@@ -85,3 +87,22 @@ def test_widget_iframe(daphne_server, new_page, alice):
     widget.get_by_role("button", name="Start chat").click()
     expect(widget.get_by_text("Waiting for an agent")).to_be_visible()
     assert_accessible(frame)
+
+
+@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_offline_form_and_its_confirmation(daphne_server, new_page, sales, viewport):
+    Department.objects.filter(pk=sales.pk).update(away_message="Back at nine.", widget_colour="#fde047")  # light
+    page = new_page(viewport=viewport)
+    page.goto(f"{daphne_server.url}/chat/?department=sales")  # nobody there
+    send = page.get_by_role("button", name="Send message")
+    expect(send).to_be_enabled()
+    assert_accessible(page)  # the away notice and the form, dark text on the light colour
+    send.click()
+    expect(page.locator("#error-question")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Name").fill("Vera")
+    page.get_by_label("Email").fill("vera@example.org")
+    page.get_by_role("textbox", name="Message", exact=True).fill("Do you ship to Norway?")
+    send.click()
+    expect(page.get_by_role("heading", name="Thank you, we got your message")).to_be_visible()
+    assert_accessible(page)

@@ -1,0 +1,144 @@
+"""Nobody can answer: the visitor page shows the department's away message and the offline
+message form at once (with the opening time, in the visitor's language and time zone, when the
+department is closed), its field errors from the server, and a confirmation; the message is a
+Missed Chats ticket and the visitor gets a confirmation e-mail. The department's greeting and
+colour show on the form."""
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from chat.models import Chat
+from helpdesk.models import Agent, Department, OpeningHours
+from tests.factories import AgentFactory
+from tests.support.processes import wait_until
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SHOTS_DIR = "/tmp/shots_visitor"
+GERMAN_WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
+
+
+def fill(page, *, name="Vera", email="vera@example.org", message="Do you ship to Norway?"):
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("textbox", name="Message", exact=True).fill(message)
+
+
+def test_nobody_available_shows_the_offline_form_at_once_and_leaves_a_ticket(daphne_server, new_page, sales):
+    Department.objects.filter(pk=sales.pk).update(
+        away_message="We are out for lunch.\nLeave a message!", greeting="Sales answers fast", widget_colour="#0f766e"
+    )
+    AgentFactory(display_name="Otto Offline", departments=[sales], chat_status=Agent.ChatStatus.OFFLINE)
+    AgentFactory(display_name="Carol Closed", departments=[sales], connected=False)  # Online, browser closed
+    page = new_page(viewport=(390, 844))
+    page.goto(f"{daphne_server.url}/chat/?department=sales")
+
+    notice = page.locator("#away-notice")
+    expect(notice).to_contain_text("Nobody can answer right now")
+    expect(notice).to_contain_text("We are out for lunch.")
+    expect(page.get_by_role("heading", name="Leave us a message")).to_be_visible()
+    send = page.get_by_role("button", name="Send message")
+    expect(send).to_be_enabled()
+    expect(page.get_by_role("button", name="Start chat")).to_have_count(0)
+    assert page.locator(".visitor-head").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(15, 118, 110)"
+    page.screenshot(path=f"{SHOTS_DIR}/offline-form.png")
+
+    send.click()  # empty: the page's own checks
+    expect(page.locator("#error-question")).to_have_text("Please write your message.")
+    fill(page, name="System")  # refused by the server: its field error, in place
+    send.click()
+    expect(page.locator("#error-name")).to_contain_text('"System" is reserved')
+    expect(page.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
+    assert not Ticket.objects.exists()
+
+    page.get_by_label("Name").fill("Vera")
+    send.click()
+    confirmation = page.get_by_role("heading", name="Thank you, we got your message")
+    expect(confirmation).to_be_focused()
+    ticket = Ticket.objects.get()
+    expect(page.locator("#offline-sent")).to_contain_text("vera@example.org")
+    expect(page.locator("#offline-sent")).to_contain_text(f"#{ticket.pk}")
+    page.screenshot(path=f"{SHOTS_DIR}/offline-sent.png")
+    assert (ticket.channel, ticket.kind, ticket.requester_email) == (
+        Ticket.Channel.OFFLINE_MESSAGE,
+        Ticket.Kind.MISSED_CHAT,
+        "vera@example.org",
+    )
+    assert ticket.department == sales
+    assert not Chat.objects.exists()
+    # The confirmation e-mail, printed by the server's console e-mail backend.
+    wait_until(lambda: any("To: vera@example.org" in line for line in daphne_server.lines))
+
+
+def test_any_department_is_offline_only_when_every_department_is(daphne_server, new_page, sales, support):
+    Department.objects.filter(pk=support.pk).update(greeting="Support answers within the hour")
+    AgentFactory(display_name="Sam Support", departments=[support])
+    page = new_page()
+    page.goto(f"{daphne_server.url}/chat/")
+    expect(page.get_by_role("button", name="Start chat")).to_be_enabled()  # Support can answer
+    page.get_by_label("Department").select_option(label="Sales")
+    expect(page.get_by_role("button", name="Send message")).to_be_visible()
+    expect(page.locator("#away-notice")).to_contain_text("Leave us a message and we will answer you by e-mail.")
+    page.get_by_label("Department").select_option(label="Support")
+    expect(page.get_by_role("button", name="Start chat")).to_be_visible()
+    expect(page.locator("#away-notice")).to_be_hidden()
+    expect(page.locator("#visitor-subtitle")).to_have_text("Support answers within the hour")
+    page.get_by_label("Department").select_option(label="Any department")
+    expect(page.get_by_role("button", name="Start chat")).to_be_visible()
+
+
+def test_the_last_agent_leaving_while_the_page_is_open_turns_start_into_the_offline_form(
+    daphne_server, new_page, sales
+):
+    otto = AgentFactory(display_name="Otto", departments=[sales])
+    page = new_page()
+    page.goto(f"{daphne_server.url}/chat/?department=sales")
+    expect(page.get_by_role("button", name="Start chat")).to_be_enabled()
+    Agent.objects.filter(pk=otto.pk).update(chat_status=Agent.ChatStatus.OFFLINE)
+    page.get_by_label("Name").fill("Vera")
+    page.get_by_label("Email").fill("vera@example.org")
+    page.get_by_label("Question").fill("Hello?")
+    page.get_by_role("button", name="Start chat").click()  # asks again first: nobody now
+    expect(page.locator("#error-form")).to_contain_text("Nobody can chat right now")
+    send = page.get_by_role("button", name="Send message")
+    expect(send).to_be_focused()
+    assert not Chat.objects.exists()
+    send.click()
+    expect(page.get_by_role("heading", name="Thank you, we got your message")).to_be_visible()
+    assert Ticket.objects.get().channel == Ticket.Channel.OFFLINE_MESSAGE
+
+
+@pytest.fixture
+def german_page(browser):
+    """A page in German, in Berlin's time zone, failing the test on any script error or dialog."""
+    context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin", viewport={"width": 800, "height": 800})
+    context.set_default_timeout(10_000)
+    errors = []
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: errors.append(f"unexpected dialog: {dialog.message}"))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def test_outside_business_hours_the_form_says_when_the_department_opens(daphne_server, german_page, sales):
+    AgentFactory(display_name="Alice Agent", departments=[sales])  # there, but the department is closed
+    Department.objects.filter(pk=sales.pk).update(time_zone="UTC", away_message="Back soon.")
+    day = (datetime.now(UTC) + timedelta(days=2)).date()
+    OpeningHours.objects.create(department=sales, weekday=day.weekday(), opens=time(9), closes=time(17))
+    opening = datetime.combine(day, time(9), tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin"))
+
+    german_page.goto(f"{daphne_server.url}/chat/?department=sales")
+    notice = german_page.locator("#away-notice")
+    expect(notice).to_contain_text("We are closed right now")
+    expect(notice).to_contain_text("Back soon.")
+    opens = german_page.locator("#away-opens")
+    expect(opens).to_contain_text(GERMAN_WEEKDAYS[opening.weekday()])  # the visitor's language
+    expect(opens).to_contain_text(f"{opening:%H:%M}")  # and time zone
+    german_page.screenshot(path=f"{SHOTS_DIR}/offline-closed.png")
+    expect(german_page.get_by_role("button", name="Send message")).to_be_visible()
