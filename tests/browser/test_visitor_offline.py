@@ -2,7 +2,8 @@
 message form at once (with the opening time, in the visitor's language and time zone, when the
 department is closed), its field errors from the server, and a confirmation; the message is a
 Missed Chats ticket and the visitor gets a confirmation e-mail. The department's greeting and
-colour show on the form."""
+colour show on the form. When the last agent goes while the visitor waits, the form appears in
+place of the chat, filled with what they wrote, and adds to that chat's ticket."""
 
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,9 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from chat import services
 from chat.models import Chat
 from helpdesk.models import Agent, Department, OpeningHours
 from tests.factories import AgentFactory
+from tests.support.browser import in_a_thread, start_visitor_chat
 from tests.support.processes import wait_until
 from tickets.models import Ticket
 
@@ -142,3 +145,35 @@ def test_outside_business_hours_the_form_says_when_the_department_opens(daphne_s
     expect(opens).to_contain_text(f"{opening:%H:%M}")  # and time zone
     german_page.screenshot(path=f"{SHOTS_DIR}/offline-closed.png")
     expect(german_page.get_by_role("button", name="Send message")).to_be_visible()
+
+
+def test_the_last_agent_going_offline_while_the_visitor_waits_offers_the_form_with_what_they_wrote(
+    daphne_server, celery_worker, new_page, sales
+):
+    alice = AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)
+    page = new_page(viewport=(390, 844))
+    start_visitor_chat(page, daphne_server, name="Vera", email="vera@example.org", question="Do you ship to Norway?")
+    page.get_by_role("textbox", name="Message").fill("To Oslo, please.")
+    page.get_by_role("textbox", name="Message").press("Enter")
+    expect(page.locator(".message.visitor")).to_have_count(1)
+
+    in_a_thread(services.agent_update_chat_settings, actor=alice, chat_status=Agent.ChatStatus.OFFLINE)
+    expect(page.locator("#away-notice")).to_contain_text("Sorry, nobody can answer right now")
+    message = page.get_by_role("textbox", name="Message", exact=True)
+    expect(message).to_have_value("Do you ship to Norway?\n\nTo Oslo, please.")
+    expect(message).to_be_focused()
+    expect(page.get_by_label("Name")).to_have_value("Vera")
+    expect(page.get_by_label("Email")).to_have_value("vera@example.org")
+    expect(page.get_by_label("Department")).to_be_hidden()  # the chat's own
+    chat = Chat.objects.get()
+    assert (chat.status, chat.missed_reason) == (Chat.Status.MISSED, "no_agents")
+    ticket = Ticket.objects.get(source_chat=chat)
+
+    message.fill(message.input_value() + "\nAny day is fine.")
+    page.get_by_role("button", name="Send message").click()
+    expect(page.get_by_role("heading", name="Thank you, we got your message")).to_be_visible()
+    expect(page.locator("#offline-sent")).to_contain_text(f"#{ticket.pk}")
+    assert Ticket.objects.count() == 1  # the chat's ticket, not a second one
+    assert ticket.thread.filter(body__endswith="Any day is fine.").exists()
+    page.reload()  # the chat is over: a fresh form
+    expect(page.get_by_label("Name")).to_have_value("")

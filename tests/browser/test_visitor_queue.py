@@ -1,5 +1,8 @@
-"""The waiting visitor: ending the chat before anyone answered asks first, and then says the
-message was kept for an answer by e-mail."""
+"""The waiting visitor: their place in the queue and the estimated wait (queue.position frames);
+ending the chat before anyone answered asks first, and then says the message was kept for an
+answer by e-mail."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -52,3 +55,23 @@ def test_ending_an_answered_chat_asks_nothing(daphne_server, new_page, sales):
     page.get_by_role("button", name="End chat").click()
     expect(page.get_by_text("This chat has ended.")).to_be_visible()
     expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_waiting_visitors_see_their_place_in_the_queue_and_the_estimate(daphne_server, new_page, sales):
+    alice = AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)
+    first, second = new_page(viewport=(390, 844)), new_page(viewport=(390, 844))
+    start_visitor_chat(first, daphne_server, name="Vera", email="vera@example.org", question="First?")
+    expect(first.locator("#queue-position")).to_have_text("You are number 1 in the queue.")  # no history: no estimate
+    start_visitor_chat(second, daphne_server, name="Walt", email="walt@example.org", question="Second?")
+    expect(second.locator("#queue-position")).to_have_text("You are number 2 in the queue.")
+    expect(first.locator("#queue-position")).to_have_text("You are number 1 in the queue.")
+
+    in_a_thread(services.chat_accept, actor=alice, chat_id=Chat.objects.get(question="First?").pk)
+    expect(first.get_by_text("You are chatting with Alice Agent.")).to_be_visible()
+    expect(first.locator("#queue-position")).to_be_hidden()
+    # Next now, with an estimate from the accept just made.
+    next_with_estimate = re.compile(r"^You are number 1 in the queue · about \d+ min\.$")
+    expect(second.locator("#queue-position")).to_have_text(next_with_estimate)
+    second.screenshot(path="/tmp/shots_visitor/queue.png")
+    second.reload()  # sent again on connect
+    expect(second.locator("#queue-position")).to_contain_text("You are number 1 in the queue")
