@@ -326,6 +326,10 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 
 # Chat behaviour.
 CHAT_MISSED_AFTER_SECONDS = env_int("CHAT_MISSED_AFTER_SECONDS", 120)
+# When the last agent who could take a department's waiting chats goes Offline, signs out or goes
+# away, those chats become Missed Chats tickets at once (missed_reason "no_agents") and their
+# visitors are told, instead of waiting for CHAT_MISSED_AFTER_SECONDS (chat/services/staffing.py).
+CHAT_MISS_WHEN_UNSTAFFED = env_bool("CHAT_MISS_WHEN_UNSTAFFED", True)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 10000)
 # A visitor token keeps opening its chat (transcript, final state) this long after the chat ended
 # or was missed, so a reload or a reconnect right at the end still works; then it opens nothing.

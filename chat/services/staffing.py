@@ -34,7 +34,7 @@ UNSTAFFED_TASK = "chat.tasks.chats_miss_unstaffed"
 
 def miss_when_unstaffed() -> bool:
     """CHAT_MISS_WHEN_UNSTAFFED: on unless a deployment turned it off."""
-    return getattr(settings, "CHAT_MISS_WHEN_UNSTAFFED", True)
+    return settings.CHAT_MISS_WHEN_UNSTAFFED
 
 
 def staffing_agent_went_offline(agent: Agent) -> None:

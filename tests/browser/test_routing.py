@@ -76,14 +76,24 @@ def test_a_closed_browser_is_not_offered_the_next_chat_after_the_grace_and_is_ag
     page.context.close()  # the browser closes, and its socket with it
 
     wait_until(lambda: _presence(server, ann) == "away", timeout=10, interval=0.25)
-    start_visitor_chat(new_page(viewport=(400, 720)), server, name="Vera", email="vera@example.org", question="Hi?")
-    chat = Chat.objects.get()
+    # Through the API: with nobody available the visitor page offers the offline form instead.
+    chat_id = _start_chat(server, department="sales")
+    chat = Chat.objects.get(pk=chat_id)
     assert not ChatOffer.objects.filter(chat=chat).exists()  # away: not offered, the chat waits its turn
 
     page = new_page()
     sign_in(page, server, ann)
     expect(page.get_by_role("region", name="New chat from Vera")).to_be_visible()
     assert ChatOffer.objects.get(chat=chat, status=ChatOffer.Status.PENDING).agent == ann
+
+
+def _start_chat(server, *, department: str) -> int:
+    body = json.dumps({"name": "Vera", "email": "vera@example.org", "question": "Hi?", "department": department})
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/visitor/chats/", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)["chat_id"]
 
 
 def _agents(server, agent, path: str) -> list[dict]:

@@ -127,7 +127,7 @@ def test_missed_deadline_turns_waiting_chat_into_missed_chats_ticket(
     assert (ticket.requester_name, ticket.requester_email) == (chat.visitor.name, chat.visitor.email)
     assert [e.body for e in ticket.thread.all()] == ["Do you ship to Norway?", "Hello?"]
     assert frames_to(published, chat_group(chat.pk)) == [
-        {"type": "chat.missed", "chat_id": chat.pk, "ticket_id": ticket.pk}
+        {"type": "chat.missed", "chat_id": chat.pk, "ticket_id": ticket.pk, "reason": "no_answer"}
     ]
 
 

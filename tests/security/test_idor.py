@@ -69,7 +69,9 @@ NOT_PER_DEPARTMENT = {
     "canned/categories/<int:category_id>/edit/",
     "canned/categories/<int:category_id>/delete/",
     "api/v1/canned-categories/<int:category_id>/",
-    "api/v1/visitor/chats/<int:chat_id>/",
+    "api/v1/visitor/chats/<int:chat_id>/",  # the visitor token's chat only (tests/chat/test_api.py)
+    "api/v1/visitor/chats/<int:chat_id>/rating/",  # likewise (tests/chat/test_rating.py)
+    "api/v1/visitor/chats/<int:chat_id>/transcript-email/",  # likewise (tests/chat/test_transcript_email.py)
     "accounts/reset/<uidb64>/<token>/",  # Django's password reset link
 }
 
