@@ -2,7 +2,7 @@
 with a close button in its header and every control in view (End chat included); /demo/ is no
 wider than the screen; the closed launcher counts the agent's messages; while the page is hidden an
 agent's message puts a count in its title and plays a sound (once the visitor has interacted), and
-both go when the page is shown again."""
+both go when the page is shown again; a chat going on is loaded again on the site's next page."""
 
 import os
 from pathlib import Path
@@ -205,3 +205,26 @@ def test_visitor_page_title_and_sound_only_after_an_interaction(daphne_server, n
     in_a_thread(services.message_post, actor=alice, chat_id=chat.pk, body="One more thing")
     expect(page).to_have_title("(1) New message – Chat with us")
     wait_until(lambda: page.evaluate("window.__plays") == 1)
+
+
+def test_a_chat_going_on_is_counted_on_the_next_page_of_the_site(daphne_server, new_page, sales):
+    alice = AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)
+    page = new_page(viewport=(390, 844))
+    widget = open_widget(page, daphne_server)
+    chat = start_in_widget(widget)
+    in_a_thread(services.chat_accept, actor=alice, chat_id=chat.pk)
+    expect(widget.get_by_text("You are chatting with Alice Agent.")).to_be_visible()
+
+    page.reload()  # another page of the shop: the chat opens again as it was left, open
+    expect(widget.get_by_text("You are chatting with Alice Agent.")).to_be_visible()
+    widget.get_by_role("button", name="Close chat window").click()
+    page.reload()  # closed this time: loaded, but not shown
+    bubble = page.get_by_role("button", name="Chat with us")
+    expect(bubble).to_be_visible()
+    expect(page.locator("iframe[title='Live chat']")).to_be_hidden()
+    chat_frame(page).wait_for_function("() => !document.getElementById('conversation-view').hidden")
+    in_a_thread(services.message_post, actor=alice, chat_id=chat.pk, body="Still there?")
+    expect(bubble).to_have_accessible_name("Chat with us (1 new message)")
+
+    bubble.click()
+    expect(widget.locator(".message.agent")).to_contain_text(["Still there?"])
