@@ -5,11 +5,13 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.models import Chat
+from tests.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_start_chat_waits_for_the_script(daphne_server, new_page, sales):
+    AgentFactory(departments=[sales])  # someone is available: the form starts a chat
     page = new_page()
     held = []
     page.route("**/static/chat/visitor*.js", lambda route: held.append(route))

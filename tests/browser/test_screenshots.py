@@ -31,6 +31,7 @@ def test_screenshots_of_dashboard_popup_menu_and_widget(daphne_server, new_page,
         visitor, daphne_server, name="Vera Visitor", email="vera@example.org", question="Do you ship to Norway?"
     )
     visitor.get_by_role("button", name="End chat").click()
+    visitor.get_by_role("button", name="Yes, end the chat").click()  # ending while waiting asks first
     expect(visitor.get_by_text("Our team will reply by e-mail to vera@example.org")).to_be_visible()
     visitor.get_by_role("button", name="Start a new chat").click()
     start_visitor_chat(

@@ -31,6 +31,7 @@ def test_the_mailto_link_is_the_visitors_one_address(daphne_server, new_page, sa
     [("System", '"System" is reserved'), ("\u200b\u200b", "visible characters"), ("Vera\u202e", "text-direction")],
 )
 def test_a_refused_name_is_a_field_error_in_the_widget(daphne_server, new_page, sales, name, error):
+    AgentFactory(departments=[sales])  # someone is available: the form starts a chat
     shop = new_page()
     shop.goto(f"{daphne_server.url}/demo/")
     shop.get_by_role("button", name="Chat with us").click()
