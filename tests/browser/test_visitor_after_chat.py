@@ -8,12 +8,10 @@ from playwright.sync_api import expect
 from chat import services
 from chat.models import Chat
 from tests.factories import AgentFactory
-from tests.support.browser import in_a_thread, start_visitor_chat
+from tests.support.browser import in_a_thread, screenshot, start_visitor_chat
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SHOTS_DIR = "/tmp/shots_visitor"
 
 
 @pytest.fixture
@@ -43,7 +41,7 @@ def test_rating_with_a_comment_and_changing_it(ended_chat):
     rating.get_by_role("radio", name="4 stars: good").check()
     expect(rating.locator(".star.lit")).to_have_count(4)
     rating.get_by_label("Comment (optional)").fill("Quick and kind.")
-    page.screenshot(path=f"{SHOTS_DIR}/rating.png")
+    screenshot(page, "visitor-rating")
     send.click()
     expect(page.locator("#rating-done")).to_have_text("Thank you for your rating (4 of 5).")
     wait_until(lambda: Chat.objects.filter(pk=chat.pk, rating_score=4, rating_comment="Quick and kind.").exists())
@@ -68,7 +66,7 @@ def test_transcript_by_e_mail_once(ended_chat, daphne_server):
     expect(button).to_be_disabled()
     wait_until(lambda: Chat.objects.get(pk=chat.pk).transcript_emailed_at is not None)
     wait_until(lambda: any("Transcript of your chat" in line for line in daphne_server.lines))
-    page.screenshot(path=f"{SHOTS_DIR}/transcript.png")
+    screenshot(page, "visitor-transcript")
 
     page.reload()  # asking again: the server's answer is shown
     page.get_by_role("button", name="E-mail me the transcript").click()

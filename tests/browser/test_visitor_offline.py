@@ -15,13 +15,12 @@ from chat import services
 from chat.models import Chat
 from helpdesk.models import Agent, Department, OpeningHours
 from tests.factories import AgentFactory
-from tests.support.browser import in_a_thread, start_visitor_chat
+from tests.support.browser import in_a_thread, screenshot, start_visitor_chat
 from tests.support.processes import wait_until
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SHOTS_DIR = "/tmp/shots_visitor"
 GERMAN_WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
 
 
@@ -48,7 +47,7 @@ def test_nobody_available_shows_the_offline_form_at_once_and_leaves_a_ticket(dap
     expect(send).to_be_enabled()
     expect(page.get_by_role("button", name="Start chat")).to_have_count(0)
     assert page.locator(".visitor-head").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(15, 118, 110)"
-    page.screenshot(path=f"{SHOTS_DIR}/offline-form.png")
+    screenshot(page, "visitor-offline-form")
 
     send.click()  # empty: the page's own checks
     expect(page.locator("#error-question")).to_have_text("Please write your message.")
@@ -65,7 +64,7 @@ def test_nobody_available_shows_the_offline_form_at_once_and_leaves_a_ticket(dap
     ticket = Ticket.objects.get()
     expect(page.locator("#offline-sent")).to_contain_text("vera@example.org")
     expect(page.locator("#offline-sent")).to_contain_text(f"#{ticket.pk}")
-    page.screenshot(path=f"{SHOTS_DIR}/offline-sent.png")
+    screenshot(page, "visitor-offline-sent")
     assert (ticket.channel, ticket.kind, ticket.requester_email) == (
         Ticket.Channel.OFFLINE_MESSAGE,
         Ticket.Kind.MISSED_CHAT,
@@ -143,7 +142,7 @@ def test_outside_business_hours_the_form_says_when_the_department_opens(daphne_s
     opens = german_page.locator("#away-opens")
     expect(opens).to_contain_text(GERMAN_WEEKDAYS[opening.weekday()])  # the visitor's language
     expect(opens).to_contain_text(f"{opening:%H:%M}")  # and time zone
-    german_page.screenshot(path=f"{SHOTS_DIR}/offline-closed.png")
+    screenshot(german_page, "visitor-offline-closed")
     expect(german_page.get_by_role("button", name="Send message")).to_be_visible()
 
 
@@ -153,6 +152,7 @@ def test_the_last_agent_going_offline_while_the_visitor_waits_offers_the_form_wi
     alice = AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)
     page = new_page(viewport=(390, 844))
     start_visitor_chat(page, daphne_server, name="Vera", email="vera@example.org", question="Do you ship to Norway?")
+    expect(page.get_by_text("You are number 1 in the queue")).to_be_visible()  # came over the open socket
     page.get_by_role("textbox", name="Message").fill("To Oslo, please.")
     page.get_by_role("textbox", name="Message").press("Enter")
     expect(page.locator(".message.visitor")).to_have_count(1)

@@ -4,21 +4,17 @@ wider than the screen; the closed launcher counts the agent's messages; while th
 agent's message puts a count in its title and plays a sound (once the visitor has interacted), and
 both go when the page is shown again; a chat going on is loaded again on the site's next page."""
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from chat import services
 from chat.models import Chat
 from tests.factories import AgentFactory
-from tests.support.browser import in_a_thread, start_visitor_chat
+from tests.support.browser import in_a_thread, screenshot, start_visitor_chat
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SHOTS = Path(os.environ.get("VISITOR_SHOTS_DIR") or "/tmp/shots_visitor")
 PHONES = [(390, 844), (360, 640)]
 
 # Whether the element is inside the viewport and is what a click at its centre would hit.
@@ -110,8 +106,7 @@ def test_open_widget_covers_the_phone_with_every_control_in_view(daphne_server, 
         in_view(page, control)
     assert widget.locator("body").evaluate("body => body.scrollHeight <= innerHeight"), "the chat page scrolls"
     no_sideways_scroll(page)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"phone-widget-{size[0]}x{size[1]}.png")
+    screenshot(page, f"visitor-phone-{size[0]}x{size[1]}")
 
     widget.get_by_role("button", name="Close chat window").click()
     expect(frame).to_be_hidden()
@@ -158,8 +153,7 @@ def test_closed_launcher_counts_the_agents_messages_and_a_hidden_page_its_title(
     expect(bubble).to_have_text("1")
     in_a_thread(services.message_post, actor=alice, chat_id=chat.pk, body="In 3 days.")
     expect(bubble).to_have_accessible_name("Chat with us (2 new messages)")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / "phone-unread-badge.png")
+    screenshot(page, "visitor-phone-unread-badge")
     bubble.click()  # opening reads them
     expect(widget.locator(".message.agent")).to_have_count(2)
     widget.get_by_role("button", name="Close chat window").click()

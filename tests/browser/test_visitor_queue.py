@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from chat import services
 from chat.models import Chat
 from tests.factories import AgentFactory
-from tests.support.browser import in_a_thread, start_visitor_chat
+from tests.support.browser import in_a_thread, screenshot, start_visitor_chat
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,6 +72,6 @@ def test_waiting_visitors_see_their_place_in_the_queue_and_the_estimate(daphne_s
     # Next now, with an estimate from the accept just made.
     next_with_estimate = re.compile(r"^You are number 1 in the queue · about \d+ min\.$")
     expect(second.locator("#queue-position")).to_have_text(next_with_estimate)
-    second.screenshot(path="/tmp/shots_visitor/queue.png")
+    screenshot(second, "visitor-queue")
     second.reload()  # sent again on connect
     expect(second.locator("#queue-position")).to_contain_text("You are number 1 in the queue")

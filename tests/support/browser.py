@@ -1,6 +1,8 @@
 """Steps the browser tests share (the pages come from the `new_page` fixture)."""
 
+import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from django.db import connection
 
@@ -41,3 +43,12 @@ def start_visitor_chat(page, server, *, name, email, question, department="Sales
     page.get_by_label("Department").select_option(label=department)
     page.get_by_role("button", name="Start chat").click()
     page.get_by_text("Waiting for an agent").wait_for()
+
+
+def screenshot(page, name: str) -> None:
+    """Save `page` as SCREENSHOTS_DIR/<name>.png when that is set (`make screenshots` sets it to
+    docs/screenshots, for the README); otherwise take nothing."""
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=Path(folder) / f"{name}.png")
