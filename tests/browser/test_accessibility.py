@@ -3,33 +3,15 @@
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.factories import AgentFactory, CannedCategoryFactory, CannedMessageFactory
+from tests.support.accessibility import assert_accessible
 from tests.support.browser import sign_in, start_visitor_chat
 from tickets.models import ThreadEntry, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SERIOUS = {"serious", "critical"}
-
-
-def assert_accessible(page):
-    """No serious or critical axe-core violation on the page as it is now; the failure lists each
-    one with its elements and why."""
-    results = Axe().run(page)
-    found = [
-        f"{violation['id']} ({violation['impact']}): {violation['help']}\n"
-        + "\n".join(
-            f"  {' '.join(node['target'])}: {node.get('failureSummary', '').splitlines()[-1].strip()}"
-            for node in violation["nodes"]
-        )
-        for violation in results.response["violations"]
-        if violation["impact"] in SERIOUS
-    ]
-    assert not found, "\n".join(found)
 
 
 @pytest.fixture

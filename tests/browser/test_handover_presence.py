@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from helpdesk.models import Agent
-from tests.browser.test_accessibility import assert_accessible
 from tests.factories import AgentFactory
+from tests.support.accessibility import assert_accessible
 from tests.support.browser import sign_in, start_visitor_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)

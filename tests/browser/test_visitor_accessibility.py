@@ -4,35 +4,17 @@ offline message form with its confirmation; the widget's iframe on /demo/: no se
 violation."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from chat import services
 from chat.models import Chat
 from helpdesk.models import Department
 from tests.factories import AgentFactory
+from tests.support.accessibility import assert_accessible
 from tests.support.browser import in_a_thread, start_visitor_chat
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SERIOUS = {"serious", "critical"}
-
-
-def assert_accessible(page_or_frame):
-    """No serious or critical axe-core violation in the page (or frame) as it is now; the failure
-    lists each one with its elements and why."""
-    results = Axe().run(page_or_frame)
-    found = [
-        f"{violation['id']} ({violation['impact']}): {violation['help']}\n"
-        + "\n".join(
-            f"  {' '.join(node['target'])}: {node.get('failureSummary', '').splitlines()[-1].strip()}"
-            for node in violation["nodes"]
-        )
-        for violation in results.response["violations"]
-        if violation["impact"] in SERIOUS
-    ]
-    assert not found, "\n".join(found)
 
 
 @pytest.fixture
