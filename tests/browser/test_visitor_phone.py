@@ -73,6 +73,8 @@ def start_in_widget(widget, *, name="Vera", email="vera@example.org", question="
     widget.get_by_label("Question").fill(question)
     widget.get_by_role("button", name="Start chat").click()
     expect(widget.get_by_text("Waiting for an agent")).to_be_visible()
+    # The queue position comes over the visitor's socket: it is open, so what follows reaches it.
+    expect(widget.get_by_text("You are number 1 in the queue")).to_be_visible()
     return Chat.objects.get(visitor__email=email)
 
 
