@@ -50,19 +50,15 @@ class ChatStartEmailThrottle(ChatStartThrottle):
         return self.cache_format % {"scope": self.scope, "ident": digest}
 
 
-class TranscriptEmailAddressThrottle(ChatStartThrottle):
-    """TRANSCRIPT_EMAIL_RATE_IP (default 10/hour) per client address on
+class TranscriptEmailAddressThrottle(ChatStartAddressThrottle):
+    """TRANSCRIPT_EMAIL_RATE_IP per client address on
     POST /api/v1/visitor/chats/{id}/transcript-email/. A chat's transcript goes out at most once;
     this bounds how much mail one address can have sent, to addresses visitors type in."""
 
     scope = "transcript_email_ip"
     setting = "TRANSCRIPT_EMAIL_RATE_IP"
-    default_rate = "10/hour"
-
-    def get_rate(self):
-        return getattr(settings, self.setting, self.default_rate) or None
 
     def get_cache_key(self, request, view):
         if not request.headers.get("X-Visitor-Token"):
             return None  # not counted; refused as invalid_token anyway
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request.META) or "unknown"}
+        return super().get_cache_key(request, view)
