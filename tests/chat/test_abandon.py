@@ -9,7 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from chat import services
+from chat import frames, services
 from chat.models import Chat
 from helpdesk.actors import SYSTEM, ChatVisitor
 from helpdesk.platform.events import agent_group, chat_group
@@ -91,8 +91,6 @@ def test_open_and_ended_chats_have_no_missed_reason(sales, agent):
 
 @pytest.mark.django_db
 def test_a_chat_missed_before_reasons_were_kept_says_null(sales):
-    from chat import frames
-
     chat = ChatFactory(department=sales, status=Chat.Status.MISSED, ended_at=timezone.now())
     assert frames.missed_frame(chat, ticket_id=7)["reason"] is None
 
