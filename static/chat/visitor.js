@@ -311,6 +311,7 @@ function startConversation(session, state) {
   async function refreshState() {
     try {
       const fresh = await chatState(session);
+      if (closed) return; // ended while the request was out: that answer is stale
       if (fresh.status === "waiting" || fresh.status === "active" || fresh.status === "ending") {
         status = fresh.status;
         showAgent(fresh.agent);

@@ -75,3 +75,31 @@ def test_waiting_visitors_see_their_place_in_the_queue_and_the_estimate(daphne_s
     screenshot(second, "visitor-queue")
     second.reload()  # sent again on connect
     expect(second.locator("#queue-position")).to_contain_text("You are number 1 in the queue")
+
+
+def test_a_state_read_answered_after_the_end_does_not_reopen_the_page(daphne_server, new_page, sales):
+    """On every socket open the page re-reads the chat; when that answer (read while waiting)
+    arrives after the visitor ended the chat, the ended page stays as it is."""
+    AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)
+    page = new_page()
+    held = []
+    page.route(
+        re.compile(r".*/api/v1/visitor/chats/\d+/$"),
+        lambda route: held.append(route) if route.request.method == "GET" else route.continue_(),
+    )
+    start_visitor_chat(page, daphne_server, name="Vera", email="vera@example.org", question="Hello?")
+    expect(page.get_by_text("You are number 1 in the queue")).to_be_visible()  # the socket is open
+    assert len(held) == 1  # the on-open read, held by the test
+    stale = held[0].fetch()  # the server's answer now, while the chat waits
+    assert stale.json()["status"] == "waiting"
+
+    page.get_by_role("button", name="End chat").click()
+    page.get_by_role("dialog").get_by_role("button", name="Yes, end the chat").click()
+    state = page.locator("#chat-state")
+    expect(state).to_contain_text("You ended the chat.")
+
+    with page.expect_response(re.compile(r".*/api/v1/visitor/chats/\d+/$")):
+        held[0].fulfill(response=stale)  # the read arrives after the end
+    page.evaluate("() => new Promise((done) => setTimeout(done, 100))")  # let the page handle it
+    expect(state).to_contain_text("You ended the chat.")
+    expect(page.get_by_role("button", name="Start a new chat")).to_be_visible()
