@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run prod-local test lint format screenshots bench bench-chat bench-timed bench-soak bench-canned clean chromium
+.PHONY: run prod-local test lint format messages screenshots bench bench-chat bench-timed bench-soak bench-canned clean chromium gettext
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,10 +25,20 @@ prod-local: $(STAMP)
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: $(STAMP) chromium
+# The message catalogs (makemessages, msgfmt) need GNU gettext, from Debian too.
+gettext:
+	@command -v xgettext >/dev/null && command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
+
+# After changing a translatable text: regenerate locale/*/LC_MESSAGES/*.po, translate the new
+# entries, run it again to compile the .mo files, and commit both.
+messages: $(STAMP) gettext
+	$(PY) -m tools.messages update
+
+test: $(STAMP) chromium gettext
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo --no-cache
+	$(PY) -m tools.messages check
 	$(PY) -m tools.devstack test
 
 lint: $(STAMP)

@@ -50,6 +50,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    # Visitor pages: the widget's data-lang (?lang=) wins; agent pages: AGENT_LANGUAGES only.
+    "helpdesk.platform.i18n.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before any view or form reads a parameter: NUL in a query or form → 400.
     "helpdesk.platform.middleware.RejectUnstorableTextMiddleware",
@@ -148,7 +151,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The visitor side (chat page, widget, their API messages and e-mails) in these languages.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+# The agent and manager pages' languages, first the default: English is shipped; add a code once
+# its catalog translates those pages too.
+AGENT_LANGUAGES = env_list("AGENT_LANGUAGES") or ["en"]
+if not set(AGENT_LANGUAGES) <= {code for code, _name in LANGUAGES}:
+    raise ImproperlyConfigured(f"AGENT_LANGUAGES {AGENT_LANGUAGES} must be among {[c for c, _n in LANGUAGES]}.")
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

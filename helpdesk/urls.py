@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from chat import views as chat_views
+from chat import widget_strings
 from chat.api import agents as chat_agents_api
 from chat.api import departments as chat_departments_api
 from helpdesk.agents import accounts
@@ -23,7 +25,10 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/agent/", permanent=False)),
     path("agent/", chat_views.agent_dashboard, name="agent-dashboard"),
     path("chat/", chat_views.visitor_chat, name="visitor-chat"),
+    path("chat/widget-strings/", widget_strings.widget_strings, name="widget-strings"),
     path("demo/", chat_views.widget_demo, name="widget-demo"),
+    # The translations our JavaScript uses (static/common/i18n.js), in the request's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["helpdesk"]), name="javascript-catalog"),
     path("tickets/", ticket_views.ticket_list, name="ticket-list-page"),
     path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket-detail-page"),
     path("", include("canned.page_urls")),

@@ -7,7 +7,9 @@
  * whether a chat is going on, and when its header's close button is pressed. Closed, the bubble
  * counts the agent's messages; while this page is hidden its title does ("(1) New message – …").
  * On a phone the open widget covers the screen. A chat going on survives a move to another page
- * of the site: the chat page is loaded again at once (hidden), so its messages are counted. */
+ * of the site: the chat page is loaded again at once (hidden), so its messages are counted.
+ * Language: data-lang="de" (en, de, fr, es) over the browser's; the widget's own texts come from
+ * the help desk (/chat/widget-strings/), English until they arrive. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -16,7 +18,18 @@
 
   var origin = new URL(script.src, location.href).origin;
   var department = script.getAttribute("data-department") || "";
-  var src = origin + "/chat/?embed=1" + (department ? "&department=" + encodeURIComponent(department) : "");
+  var lang = script.getAttribute("data-lang") || "";
+  var langParam = lang ? "lang=" + encodeURIComponent(lang) : "";
+  var src = origin + "/chat/?embed=1" + (department ? "&department=" + encodeURIComponent(department) : "")
+    + (langParam ? "&" + langParam : "");
+  var text = {
+    lang: lang || "en",
+    open: "Chat with us",
+    close: "Close chat",
+    frame_title: "Live chat",
+    unread: { one: "Chat with us (%(count)s new message)", other: "Chat with us (%(count)s new messages)" },
+    page_title: "(%(count)s) New message – %(title)s",
+  };
   var STORE = "helpdesk.widget";
   var PHONE_WIDTH = 520;
   var open = false;
@@ -68,6 +81,20 @@
     display: "none", background: "#fff",
   });
 
+  function fill(format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (whole, name) { return name in values ? String(values[name]) : whole; });
+  }
+
+  function unreadLabel(count) {
+    var form = "other";
+    try {
+      form = new Intl.PluralRules(text.lang).select(count) === "one" ? "one" : "other";
+    } catch (failure) {
+      form = count === 1 ? "one" : "other";
+    }
+    return fill(text.unread[form], { count: count });
+  }
+
   function isPhone() {
     return window.innerWidth < PHONE_WIDTH;
   }
@@ -84,15 +111,13 @@
   function showUnread() {
     badge.textContent = unread ? (unread > 99 ? "99+" : String(unread)) : "";
     badge.style.display = unread ? "block" : "none";
-    var label = open ? "Close chat" : "Chat with us";
-    if (!open && unread) label += " (" + unread + (unread === 1 ? " new message)" : " new messages)");
-    bubble.setAttribute("aria-label", label);
+    bubble.setAttribute("aria-label", open ? text.close : unread ? unreadLabel(unread) : text.open);
   }
 
   function showUnseen() {
     if (unseen) {
       if (pageTitle === null) pageTitle = document.title;
-      document.title = "(" + unseen + ") New message – " + pageTitle;
+      document.title = fill(text.page_title, { count: unseen, title: pageTitle });
     } else if (pageTitle !== null) {
       document.title = pageTitle;
       pageTitle = null;
@@ -103,7 +128,7 @@
     if (frame) return;
     frame = document.createElement("iframe");
     frame.src = src;
-    frame.title = "Live chat";
+    frame.title = text.frame_title;
     frame.setAttribute("allow", "autoplay");
     Object.assign(frame.style, { width: "100%", height: "100%", border: "0", display: "block" });
     panel.appendChild(frame);
@@ -177,6 +202,15 @@
   document.body.appendChild(bubble);
   showUnread();
   fitToScreen();
+  fetch(origin + "/chat/widget-strings/" + (langParam ? "?" + langParam : ""))
+    .then(function (response) { return response.ok ? response.json() : null; })
+    .then(function (strings) {
+      if (!strings) return;
+      text = strings;
+      if (frame) frame.title = text.frame_title;
+      showUnread();
+    })
+    .catch(function () { /* the English texts stay */ });
   // A chat going on (started on an earlier page of this site, this tab): load it now, so the
   // bubble counts what the agent writes; open it again if it was open.
   if (remembered.chat) {
