@@ -2,6 +2,8 @@
 // at most every TYPING_SEND_EVERY_MS. A message that could not be sent stays in the box.
 // Attach anything that must see Enter first (the '#' suggestions) before calling this.
 // typingIndicator() shows the other side's typing frames.
+import { gettext, interpolate, ngettext } from "./i18n.js";
+
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOWN_MS = 4000;
 
@@ -15,7 +17,12 @@ export function attachComposer(form, { maxChars, send, typing, showError, notCon
     const body = textarea.value.trim();
     if (!body) return;
     if (body.length > maxChars) {
-      showError(`Messages can be at most ${maxChars} characters.`);
+      showError(
+        interpolate(
+          ngettext("Messages can be at most %(max)s character.", "Messages can be at most %(max)s characters.", maxChars),
+          { max: maxChars },
+        ),
+      );
       return;
     }
     if (!send(body)) {
@@ -53,7 +60,7 @@ export function typingIndicator(element) {
   const indicator = {
     show(name) {
       shown = name;
-      element.textContent = `${name} is typing…`;
+      element.textContent = interpolate(gettext("%(name)s is typing…"), { name });
       clearTimeout(timer);
       timer = setTimeout(() => indicator.clear(), TYPING_SHOWN_MS);
     },

@@ -1,4 +1,5 @@
 // DOM helpers. Text from chats is only ever set as text nodes; links are built as elements.
+import { interpolate, pgettext } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -102,7 +103,8 @@ export function secondsUntil(iso) {
 export function formatSeconds(total) {
   const minutes = Math.floor(total / 60);
   const seconds = total % 60;
-  return minutes ? `${minutes}:${String(seconds).padStart(2, "0")}` : `${seconds} s`;
+  if (minutes) return `${minutes}:${String(seconds).padStart(2, "0")}`;
+  return interpolate(pgettext("seconds left, abbreviated", "%(seconds)s s"), { seconds });
 }
 
 // Calls show("1:05") now and twice a second until the returned function is called.

@@ -4,6 +4,7 @@
 // instead and its owner keeps the request (new chats stay in the waiting list). Where the stack
 // sits is the page's choice (CSS): it never covers a chat's composer.
 import { h } from "./dom.js";
+import { gettext } from "./i18n.js";
 
 const GONE_SHOWN_MS = 3000;
 
@@ -34,8 +35,8 @@ export class PopupStack {
     const buttons = actions.map(({ text, primary }) =>
       h("button", { type: "button", class: primary ? "button primary small" : "button small", text }),
     );
-    const later = h("button", { type: "button", class: "button small popup-later", text: "Later" });
-    const show = h("button", { type: "button", class: "button small popup-show", text: "Show", hidden: true });
+    const later = h("button", { type: "button", class: "button small popup-later", text: gettext("Later") });
+    const show = h("button", { type: "button", class: "button small popup-show", text: gettext("Show"), hidden: true });
     const heading = h("div", { class: "popup-head" }, h("h2", { text: title }), show);
     const element = h(
       "section",
