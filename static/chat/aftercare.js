@@ -2,8 +2,15 @@
 // (POST /api/v1/visitor/chats/{id}/rating/; rating again replaces it) and ask for the transcript
 // by e-mail (POST /api/v1/visitor/chats/{id}/transcript-email/, 202).
 import { api, ApiError } from "../common/api.js";
+import { gettext, interpolate } from "../common/i18n.js";
 
-const CHOICES = { 1: "Very poor", 2: "Poor", 3: "Okay", 4: "Good", 5: "Excellent" };
+const CHOICES = {
+  1: gettext("Very poor"),
+  2: gettext("Poor"),
+  3: gettext("Okay"),
+  4: gettext("Good"),
+  5: gettext("Excellent"),
+};
 
 function failureText(failure, fallback) {
   if (failure instanceof ApiError) {
@@ -53,7 +60,7 @@ export function showAfterChat(session, rating = null) {
     event.preventDefault();
     const checked = form.querySelector("input[name=score]:checked");
     if (!checked) {
-      showError("Please choose from 1 to 5 stars.");
+      showError(gettext("Please choose from 1 to 5 stars."));
       form.querySelector("input[name=score]").focus();
       return;
     }
@@ -63,10 +70,10 @@ export function showAfterChat(session, rating = null) {
     try {
       const comment = form.elements.comment.value.trim();
       await api("POST", `${base}/rating/`, { score: Number(checked.value), ...(comment ? { comment } : {}) }, headers);
-      done.textContent = `Thank you for your rating (${checked.value} of 5).`;
-      button.textContent = "Change rating";
+      done.textContent = interpolate(gettext("Thank you for your rating (%(score)s of 5)."), { score: checked.value });
+      button.textContent = gettext("Change rating");
     } catch (failure) {
-      showError(failureText(failure, "We could not save your rating. Please try again."));
+      showError(failureText(failure, gettext("We could not save your rating. Please try again.")));
     } finally {
       button.disabled = false;
     }
@@ -75,14 +82,19 @@ export function showAfterChat(session, rating = null) {
   transcript.addEventListener("click", async () => {
     transcript.disabled = true;
     transcriptStatus.classList.remove("error");
-    transcriptStatus.textContent = "Sending…";
+    transcriptStatus.textContent = gettext("Sending…");
     try {
       const sent = await api("POST", `${base}/transcript-email/`, {}, headers);
       const email = (sent && sent.email) || session.email;
-      transcriptStatus.textContent = `We are sending the transcript to ${email || "your e-mail address"}.`;
+      transcriptStatus.textContent = email
+        ? interpolate(gettext("We are sending the transcript to %(email)s."), { email })
+        : gettext("We are sending the transcript to your e-mail address.");
     } catch (failure) {
       transcriptStatus.classList.add("error");
-      transcriptStatus.textContent = failureText(failure, "We could not send the transcript. Please try again.");
+      transcriptStatus.textContent = failureText(
+        failure,
+        gettext("We could not send the transcript. Please try again."),
+      );
       transcript.disabled = false;
     }
   });
@@ -91,8 +103,8 @@ export function showAfterChat(session, rating = null) {
     const given = form.querySelector(`input[name=score][value="${Number(rating.score)}"]`);
     if (given) given.checked = true;
     form.elements.comment.value = rating.comment || "";
-    form.querySelector("button[type=submit]").textContent = "Change rating";
-    done.textContent = `You rated this chat ${Number(rating.score)} of 5.`;
+    form.querySelector("button[type=submit]").textContent = gettext("Change rating");
+    done.textContent = interpolate(gettext("You rated this chat %(score)s of 5."), { score: Number(rating.score) });
     showChoice();
   }
   section.hidden = false;

@@ -4,6 +4,7 @@
 // back when the page is shown again. Inside the widget the host page's title is not ours: the
 // widget (widget.js) changes it, and counts unread messages on its closed launcher, from the
 // messages this page posts to it.
+import { gettext, interpolate } from "../common/i18n.js";
 
 const embedded = window.parent !== window;
 
@@ -34,7 +35,9 @@ export class Attention {
     tellWidget("agent-message");
     if (!document.hidden) return;
     this.unseen += 1;
-    if (!embedded) document.title = `(${this.unseen}) New message – ${this.title}`;
+    if (!embedded) {
+      document.title = interpolate(gettext("(%(count)s) New message – %(title)s"), { count: this.unseen, title: this.title });
+    }
     this.sound();
   }
 

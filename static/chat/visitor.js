@@ -6,6 +6,7 @@
 import { api, ApiError } from "../common/api.js";
 import { attachComposer, typingIndicator } from "../common/composer.js";
 import { countdown, newClientId } from "../common/dom.js";
+import { gettext, interpolate, ngettext } from "../common/i18n.js";
 import { frameRouter } from "../common/router.js";
 import { MessageSequence } from "../common/sequence.js";
 import { ReconnectingSocket, wsUrl } from "../common/socket.js";
@@ -55,17 +56,19 @@ function errorsFromBody(body) {
   const errors = {};
   for (const name of FIELDS) if (body[name]) errors[name] = body[name];
   if (body.non_field_errors) errors.non_field_errors = body.non_field_errors;
-  if (!Object.keys(errors).length) errors.non_field_errors = body.detail || "Please check the form.";
+  if (!Object.keys(errors).length) errors.non_field_errors = body.detail || gettext("Please check the form.");
   return errors;
 }
 
 function clientSideErrors(data) {
   const errors = {};
-  if (!data.name.trim()) errors.name = "Please enter your name.";
-  if (!data.email.trim()) errors.email = "Please enter your e-mail address.";
-  else if (!form.elements.email.checkValidity()) errors.email = "Enter a valid email address.";
+  if (!data.name.trim()) errors.name = gettext("Please enter your name.");
+  if (!data.email.trim()) errors.email = gettext("Please enter your e-mail address.");
+  else if (!form.elements.email.checkValidity()) errors.email = gettext("Enter a valid email address.");
   if (!data.question.trim()) {
-    errors.question = offline ? "Please write your message." : "Please tell us what you need help with.";
+    errors.question = offline
+      ? gettext("Please write your message.")
+      : gettext("Please tell us what you need help with.");
   }
   return errors;
 }
@@ -93,21 +96,21 @@ function setOffline(found) {
   const notice = document.getElementById("away-notice");
   const opens = document.getElementById("away-opens");
   notice.hidden = !found;
-  document.getElementById("question-label").textContent = found ? "Message" : "Question";
-  submitButton.textContent = found ? "Send message" : "Start chat";
-  document.getElementById("visitor-title").textContent = found ? "Leave us a message" : "Chat with us";
+  document.getElementById("question-label").textContent = found ? gettext("Message") : gettext("Question");
+  submitButton.textContent = found ? gettext("Send message") : gettext("Start chat");
+  document.getElementById("visitor-title").textContent = found ? gettext("Leave us a message") : gettext("Chat with us");
   if (!found) {
     greeting = availabilityFor(departments, form.elements.department.value).greeting || defaultGreeting;
     subtitle.textContent = greeting;
     return;
   }
-  subtitle.textContent = "We will answer by e-mail.";
+  subtitle.textContent = gettext("We will answer by e-mail.");
   document.getElementById("away-heading").textContent = found.heading
-    || (found.reason === "outside_hours" ? "We are closed right now" : "Nobody can answer right now");
+    || (found.reason === "outside_hours" ? gettext("We are closed right now") : gettext("Nobody can answer right now"));
   document.getElementById("away-message").textContent = found.awayMessage
-    || "Leave us a message and we will answer you by e-mail.";
+    || gettext("Leave us a message and we will answer you by e-mail.");
   const when = found.opensAt ? formatOpening(found.opensAt) : "";
-  opens.textContent = when ? `We open again ${when}.` : "";
+  opens.textContent = when ? interpolate(gettext("We open again %(when)s."), { when }) : "";
   opens.hidden = !when;
 }
 
@@ -151,7 +154,9 @@ async function startChat(data) {
   showAvailability();
   if (offline) {
     document.getElementById("away-notice").scrollIntoView({ block: "nearest" });
-    showFieldErrors({ non_field_errors: "Nobody can chat right now: send your question as a message instead." });
+    showFieldErrors({
+      non_field_errors: gettext("Nobody can chat right now: send your question as a message instead."),
+    });
     submitButton.disabled = false; // (disabled while sending) to take the focus
     submitButton.focus();
     return;
@@ -169,8 +174,10 @@ async function startChat(data) {
     else if (failure instanceof ApiError && failure.status === 429) {
       // Too many starts from here or for this e-mail, or too many of them waiting: the server
       // says which and when to try again.
-      showFieldErrors({ non_field_errors: failure.body.detail || "Too many chats started; please wait a minute." });
-    } else showFieldErrors({ non_field_errors: "We could not start the chat. Please try again." });
+      showFieldErrors({
+        non_field_errors: failure.body.detail || gettext("Too many chats started; please wait a minute."),
+      });
+    } else showFieldErrors({ non_field_errors: gettext("We could not start the chat. Please try again.") });
   }
 }
 
@@ -188,18 +195,22 @@ async function sendOfflineMessage(data) {
     tellWidget("session", { active: false });
     form.hidden = true;
     const section = document.getElementById("offline-sent");
-    document.getElementById("offline-sent-text").textContent =
-      `We will answer you by e-mail at ${data.email.trim()} as soon as we can.`;
+    document.getElementById("offline-sent-text").textContent = interpolate(
+      gettext("We will answer you by e-mail at %(email)s as soon as we can."),
+      { email: data.email.trim() },
+    );
     document.getElementById("offline-sent-reference").textContent =
-      sent && sent.ticket_id ? `Your reference: #${sent.ticket_id}` : "";
+      sent && sent.ticket_id ? interpolate(gettext("Your reference: #%(ticket)s"), { ticket: sent.ticket_id }) : "";
     section.hidden = false;
     section.querySelector("h2").focus();
   } catch (failure) {
     if (failure instanceof ApiError && (failure.status === 400 || failure.status === 404)) {
       showFieldErrors(errorsFromBody(failure.body));
     } else if (failure instanceof ApiError && failure.status === 429) {
-      showFieldErrors({ non_field_errors: failure.body.detail || "Too many messages sent; please wait a minute." });
-    } else showFieldErrors({ non_field_errors: "We could not send your message. Please try again." });
+      showFieldErrors({
+        non_field_errors: failure.body.detail || gettext("Too many messages sent; please wait a minute."),
+      });
+    } else showFieldErrors({ non_field_errors: gettext("We could not send your message. Please try again.") });
   }
 }
 
@@ -214,8 +225,8 @@ function offerOfflineForm(session, state, written) {
   form.elements.question.value = written.join("\n\n");
   form.elements.department.closest(".field").hidden = true;
   setOffline({
-    heading: "Sorry, nobody can answer right now",
-    awayMessage: "Your message is kept. Check it, add anything you like and send it: we will answer you by e-mail.",
+    heading: gettext("Sorry, nobody can answer right now"),
+    awayMessage: gettext("Your message is kept. Check it, add anything you like and send it: we will answer you by e-mail."),
   });
   form.elements.question.focus();
 }
@@ -224,6 +235,54 @@ function offerOfflineForm(session, state, written) {
 
 function chatState(session) {
   return api("GET", `/api/v1/visitor/chats/${session.chatId}/`, undefined, { "X-Visitor-Token": session.token });
+}
+
+// An `error` frame for the visitor to read: the server's `detail` is English, so the codes a
+// visitor's socket can get have their sentence here (the server's own words where it has fixed
+// ones); any other code shows the detail as sent.
+function errorText(frame) {
+  switch (frame.code) {
+    case "throttled": {
+      const wait = frame.retry_after;
+      if (typeof wait !== "number") return gettext("You are sending too quickly. Try again in a moment.");
+      return interpolate(
+        ngettext(
+          "You are sending too quickly. Try again in %(wait)s second.",
+          "You are sending too quickly. Try again in %(wait)s seconds.",
+          wait,
+        ),
+        { wait },
+      );
+    }
+    case "unavailable":
+      return gettext("The service is temporarily unavailable; try again shortly.");
+    case "internal":
+      return gettext("Something went wrong on our side.");
+    case "chat_closed":
+      return gettext("This chat has ended.");
+    case "not_found":
+      return gettext("No such chat.");
+    case "message_too_long":
+      return interpolate(
+        ngettext(
+          "The message is longer than %(max)s character.",
+          "The message is longer than %(max)s characters.",
+          config.maxMessageChars,
+        ),
+        { max: config.maxMessageChars },
+      );
+    case "invalid": // only a message.send has input to refuse
+      return gettext("Your message could not be sent.");
+    case "invalid_json":
+    case "unknown_type":
+      return gettext("The page sent something the server could not read. Please reload the page.");
+    case "not_allowed":
+      return gettext("You cannot do that in this chat.");
+    case "conflict":
+      return gettext("Your message could not be sent. Please try again.");
+    default:
+      return frame.detail;
+  }
 }
 
 function minutes(seconds) {
@@ -255,8 +314,12 @@ function startConversation(session, state) {
   function showAgent(agent) {
     if (agent) status = status === "waiting" ? "active" : status;
     if (agent) showQueue(null);
-    setState(agent ? `You are chatting with ${agent.name}.` : "Waiting for an agent… You can already write your message.");
-    subtitle.textContent = agent ? `${agent.name} is here to help.` : greeting;
+    setState(
+      agent
+        ? interpolate(gettext("You are chatting with %(name)s."), { name: agent.name })
+        : gettext("Waiting for an agent… You can already write your message."),
+    );
+    subtitle.textContent = agent ? interpolate(gettext("%(name)s is here to help."), { name: agent.name }) : greeting;
   }
 
   function showQueue(frame) {
@@ -267,15 +330,20 @@ function startConversation(session, state) {
       return;
     }
     const wait = frame.estimated_wait_seconds;
-    queueEl.textContent = `You are number ${position} in the queue`
-      + (typeof wait === "number" ? ` · about ${minutes(wait)} min` : "")
-      + ".";
+    queueEl.textContent = typeof wait === "number"
+      ? interpolate(gettext("You are number %(position)s in the queue · about %(minutes)s min."), {
+        position,
+        minutes: minutes(wait),
+      })
+      : interpolate(gettext("You are number %(position)s in the queue."), { position });
   }
 
   function showEnding(endsAt) {
     stopCountdown();
     endingEl.hidden = !endsAt;
-    if (endsAt) stopCountdown = countdown(endsAt, (left) => (endingEl.textContent = `This chat will end in ${left}.`));
+    if (endsAt) stopCountdown = countdown(endsAt, (left) => {
+      endingEl.textContent = interpolate(gettext("This chat will end in %(left)s."), { left });
+    });
   }
 
   function showError(text) {
@@ -297,14 +365,28 @@ function startConversation(session, state) {
   }
 
   function missed(frame) {
-    const email = session.email ? ` to ${session.email}` : "";
+    const email = { email: session.email };
     if (frame.reason === "no_agents" && !leftWhileWaiting) {
-      close("Sorry, nobody can answer right now.");
+      close(gettext("Sorry, nobody can answer right now."));
       offerOfflineForm(session, state, written);
     } else if (frame.reason === "abandoned" || leftWhileWaiting) {
-      close(`You ended the chat. Your message was kept: our team will reply by e-mail${email}.`);
+      close(
+        session.email
+          ? interpolate(
+            gettext("You ended the chat. Your message was kept: our team will reply by e-mail to %(email)s."),
+            email,
+          )
+          : gettext("You ended the chat. Your message was kept: our team will reply by e-mail."),
+      );
     } else {
-      close(`Sorry, nobody could answer in time. Your message was kept: our team will reply by e-mail${email}.`);
+      close(
+        session.email
+          ? interpolate(
+            gettext("Sorry, nobody could answer in time. Your message was kept: our team will reply by e-mail to %(email)s."),
+            email,
+          )
+          : gettext("Sorry, nobody could answer in time. Your message was kept: our team will reply by e-mail."),
+      );
     }
   }
 
@@ -342,22 +424,22 @@ function startConversation(session, state) {
     "chat.ending": (frame) => showEnding(frame.ends_at),
     "chat.end_cancelled": () => showEnding(null),
     "chat.ended": () => {
-      close("This chat has ended. Thank you for contacting us!");
+      close(gettext("This chat has ended. Thank you for contacting us!"));
       showAfterChat(session, state.rating || null);
     },
     "chat.missed": missed,
-    error: (frame) => showError(frame.detail),
+    error: (frame) => showError(errorText(frame)),
   });
   const textarea = attachComposer(composer, {
     maxChars: config.maxMessageChars,
     send: (body) => socket.send({ type: "message.send", body, client_id: newClientId() }),
     typing: () => socket.send({ type: "typing" }),
     showError,
-    notConnected: "Not connected: your message was kept, send it again in a moment.",
+    notConnected: gettext("Not connected: your message was kept, send it again in a moment."),
   });
 
   function endNow() {
-    if (!socket.send({ type: "chat.end" })) showError("Not connected: try again in a moment.");
+    if (!socket.send({ type: "chat.end" })) showError(gettext("Not connected: try again in a moment."));
   }
   endButton.addEventListener("click", () => {
     if (status !== "waiting") {
@@ -382,7 +464,7 @@ function startConversation(session, state) {
   showAvailability();
   form.hidden = true;
   document.getElementById("conversation-view").hidden = false;
-  document.getElementById("visitor-title").textContent = state.question || "Chat with us";
+  document.getElementById("visitor-title").textContent = state.question || gettext("Chat with us");
   tellWidget("session", { active: true });
   showAgent(state.agent);
   showEnding(state.status === "ending" ? state.ends_at : null);
@@ -391,8 +473,8 @@ function startConversation(session, state) {
     onFrame: route,
     onState: (socketState) => {
       if (closed) return;
-      if (socketState === "reconnecting") setState("Reconnecting…");
-      else if (socketState === "refused") close("This chat can no longer be opened.");
+      if (socketState === "reconnecting") setState(gettext("Reconnecting…"));
+      else if (socketState === "refused") close(gettext("This chat can no longer be opened."));
     },
     onOpen: () => {
       if (!closed) refreshState();
