@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from helpdesk.actors import System, require_permission
 from helpdesk.models import Agent, Department
@@ -165,7 +166,8 @@ def _confirm_offline_message_on_commit(ticket: Ticket, *, question: str, receive
         "received_at": received_at,
     }
     message = EmailMultiAlternatives(
-        subject=f"We received your message: {_subject(question)[:80]} [#{ticket.pk}]",
+        subject=_("We received your message: %(question)s [#%(ticket_id)s]")
+        % {"question": _subject(question)[:80], "ticket_id": ticket.pk},
         body=render_to_string("email/offline_message.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[ticket.requester_email],
@@ -194,7 +196,7 @@ def ticket_update(
     """Change status and/or assignee (`assign=True` with `assignee=None` unassigns); every real
     change is written to the ticket's history as the actor's."""
     if status is not None and status not in Ticket.Status.values:
-        raise DomainError(ErrorCode.INVALID, "Status must be Open, On Hold or Closed.", field="status")
+        raise DomainError(ErrorCode.INVALID, _("Status must be Open, On Hold or Closed."), field="status")
     with transaction.atomic():
         ticket = _lock(ticket_id, visible_to=actor)
         return _change(ticket, by=actor, status=status, assignee=assignee, assign=assign)
@@ -207,7 +209,7 @@ def tickets_close(*, actor: Agent | System, ticket_ids: list[int]) -> int:
     there, so this reaches any ticket: for the system (an admin user without an agent profile)
     or an agent holding `tickets.change_ticket` (managers, superusers); any other agent is
     not_allowed. The history names the agent."""
-    require_permission(actor, "tickets.change_ticket", "You may not change tickets.")
+    require_permission(actor, "tickets.change_ticket", _("You may not change tickets."))
     by = actor if isinstance(actor, Agent) else None
     with transaction.atomic():
         for ticket_id in sorted(ticket_ids):  # one order, so that two bulk closes cannot deadlock
@@ -225,7 +227,7 @@ def _change(
         ticket.status = status
     if assign and assignee != ticket.assignee:
         if assignee is not None and not assignee.user.is_active:
-            raise DomainError(ErrorCode.INVALID, "That agent's account is disabled.", field="assignee")
+            raise DomainError(ErrorCode.INVALID, _("That agent's account is disabled."), field="assignee")
         changes.append((TicketChange.Field.ASSIGNEE, str(ticket.assignee or ""), str(assignee or "")))
         ticket.assignee = assignee
     if changes:
@@ -242,9 +244,10 @@ def _change(
 
 def _clean_entry_body(body) -> str:
     if not isinstance(body, str) or not body.strip():
-        raise DomainError(ErrorCode.INVALID, "Write something first.", field="body")
+        raise DomainError(ErrorCode.INVALID, _("Write something first."), field="body")
     if "\x00" in body or len(body) > ENTRY_MAX_CHARS:
-        raise DomainError(ErrorCode.INVALID, f"At most {ENTRY_MAX_CHARS} characters of text.", field="body")
+        detail = _("At most %(max)s characters of text.") % {"max": ENTRY_MAX_CHARS}
+        raise DomainError(ErrorCode.INVALID, detail, field="body")
     return body.strip()
 
 
@@ -297,7 +300,7 @@ def ticket_reply_by_email(*, actor: Agent, ticket_id: int, body: str) -> ThreadE
     with transaction.atomic():
         ticket = _lock(ticket_id, visible_to=actor)
         if ticket.kind != Ticket.Kind.MISSED_CHAT:
-            raise DomainError(ErrorCode.NOT_ALLOWED, "Replies by e-mail are for missed chats.")
+            raise DomainError(ErrorCode.NOT_ALLOWED, _("Replies by e-mail are for missed chats."))
         entry = _append_entry(ticket, kind=ThreadEntry.Kind.REPLY, body=body, by=actor)
         try:
             send_mail(
@@ -308,5 +311,5 @@ def ticket_reply_by_email(*, actor: Agent, ticket_id: int, body: str) -> ThreadE
             )
         except Exception as error:
             logger.exception("reply to ticket %s not sent", ticket.pk)
-            raise DomainError(ErrorCode.EMAIL_FAILED, "The e-mail could not be sent; try again later.") from error
+            raise DomainError(ErrorCode.EMAIL_FAILED, _("The e-mail could not be sent; try again later.")) from error
     return entry

@@ -1,6 +1,7 @@
 """REST edge for chats (docs/api.md). Each view parses input, calls one service or selector
 and renders the result; DomainError becomes {"code", "detail"} in helpdesk.platform.api_errors."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import Throttled
@@ -44,7 +45,7 @@ class VisitorChatStartView(APIView):
 
     def throttled(self, request, wait):
         # DRF appends "Expected available in N seconds."; the visitor page shows the detail.
-        raise Throttled(wait, detail="Too many chats were started from here in a short time; please wait.")
+        raise Throttled(wait, detail=_("Too many chats were started from here in a short time; please wait."))
 
     @extend_schema(request=VisitorChatStartSerializer, responses={201: VisitorChatStartedSerializer})
     def post(self, request):
@@ -101,7 +102,7 @@ class ChatDetailView(RetrieveAPIView):
     def get_object(self):
         chat = _visible_chats(self.request).filter(pk=self.kwargs["chat_id"]).first()
         if chat is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "No such chat.")
+            raise DomainError(ErrorCode.NOT_FOUND, _("No such chat."))
         return chat
 
 

@@ -2,6 +2,7 @@
 leaves their question for an answer by e-mail. No sign-in; rate-limited and validated as
 starting a chat is."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import Throttled
@@ -28,7 +29,7 @@ class OfflineMessageView(APIView):
 
     def throttled(self, request, wait):
         # DRF appends "Expected available in N seconds."; the visitor page shows the detail.
-        raise Throttled(wait, detail="Too many messages were sent from here in a short time; please wait.")
+        raise Throttled(wait, detail=_("Too many messages were sent from here in a short time; please wait."))
 
     @extend_schema(
         parameters=[

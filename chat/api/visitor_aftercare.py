@@ -2,6 +2,7 @@
 transcript e-mailed. No sign-in: the chat's visitor token in the `X-Visitor-Token` header proves
 whose chat it is (chat.services.chat_for_visitor), and the visitor acts as `ChatVisitor.of(chat)`."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import Throttled
@@ -61,7 +62,7 @@ class VisitorChatTranscriptEmailView(_VisitorChatAftercareView):
 
     def throttled(self, request, wait):
         # DRF appends "Expected available in N seconds."; the visitor page shows the detail.
-        raise Throttled(wait, detail="Too many transcripts were asked for from here; please wait.")
+        raise Throttled(wait, detail=_("Too many transcripts were asked for from here; please wait."))
 
     @extend_schema(parameters=[VISITOR_TOKEN_HEADER], request=None, responses={202: TranscriptEmailedSerializer})
     def post(self, request, chat_id: int):

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -27,7 +28,7 @@ class VisitorChatStartSerializer(serializers.Serializer):
     )
     page_url = StrictCharField(
         max_length=2000, required=False, allow_blank=True, trim_whitespace=False,
-        validators=[RegexValidator(PAGE_URL_PATTERN, message="Enter an http:// or https:// URL.")],
+        validators=[RegexValidator(PAGE_URL_PATTERN, message=gettext_lazy("Enter an http:// or https:// URL."))],
         help_text="The page the visitor is on: an http:// or https:// URL in ASCII (as location.href gives it).",
     )  # fmt: skip
 
@@ -36,7 +37,8 @@ class VisitorChatStartSerializer(serializers.Serializer):
             return None
         department = Department.objects.filter(slug=slug).first()
         if department is None:  # well formed, only missing: as a missing object in a path
-            raise DomainError(ErrorCode.NOT_FOUND, f"No department {slug!r}.", field="department")
+            detail = gettext("No department %(slug)s.") % {"slug": repr(slug)}
+            raise DomainError(ErrorCode.NOT_FOUND, detail, field="department")
         return department
 
 

@@ -12,6 +12,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from chat import frames
 from chat.models import Chat, ChatParticipant, Message
@@ -32,7 +34,7 @@ TRANSCRIPT_SUBJECT_MAX_CHARS = 100
 def clean_score(score) -> int:
     """A whole number from 1 to 5 (JSON numbers only: not a boolean, not "5")."""
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise DomainError(ErrorCode.INVALID, "The score is a whole number from 1 to 5.", field="score")
+        raise DomainError(ErrorCode.INVALID, _("The score is a whole number from 1 to 5."), field="score")
     return score
 
 
@@ -41,33 +43,50 @@ def clean_comment(comment) -> str:
     if comment is None:
         return ""
     if not isinstance(comment, str):
-        raise DomainError(ErrorCode.INVALID, "The comment must be text.", field="comment")
+        raise DomainError(ErrorCode.INVALID, _("The comment must be text."), field="comment")
     problem = text_problem(comment)
     if problem:
         raise DomainError(ErrorCode.INVALID, problem, field="comment")
     if len(comment) > RATING_COMMENT_MAX_CHARS:
         raise DomainError(
-            ErrorCode.INVALID, f"The comment is at most {RATING_COMMENT_MAX_CHARS} characters.", field="comment"
+            ErrorCode.INVALID,
+            _("The comment is at most %(max)s characters.") % {"max": RATING_COMMENT_MAX_CHARS},
+            field="comment",
         )
     return comment.strip()
 
 
+# What the visitor is refused, per action ("rate" or "e-mail"), as whole sentences.
+_ONLY_THE_VISITOR = {
+    "rate": gettext_noop("Only the chat's visitor can rate it."),
+    "e-mail": gettext_noop("Only the chat's visitor can ask for its transcript."),
+}
+_NOBODY_ANSWERED = {
+    "rate": gettext_noop("No agent answered this chat, so there is nothing to rate."),
+    "e-mail": gettext_noop("No agent answered this chat, so there is nothing to e-mail."),
+}
+_NOT_ENDED_YET = {
+    "rate": gettext_noop("The chat has not ended yet; rate it once it has."),
+    "e-mail": gettext_noop("The chat has not ended yet; e-mail it once it has."),
+}
+
+
 def _require_visitor(actor: Actor, chat_id: int, *, action: str) -> None:
     if not isinstance(actor, ChatVisitor):
-        raise DomainError(ErrorCode.NOT_ALLOWED, f"Only the chat's visitor can {action}.")
+        raise DomainError(ErrorCode.NOT_ALLOWED, _(_ONLY_THE_VISITOR[action]))
     require_visitor_of(actor, chat_id)
 
 
 def _require_ended_with_agent(chat: Chat, *, action: str) -> None:
     """The chat ended after an agent answered it, and its visitor token is still valid."""
     if chat.status == Chat.Status.MISSED:
-        raise DomainError(ErrorCode.NOT_ALLOWED, f"No agent answered this chat, so there is nothing to {action}.")
+        raise DomainError(ErrorCode.NOT_ALLOWED, _(_NOBODY_ANSWERED[action]))
     if chat.status != Chat.Status.ENDED:
-        raise DomainError(ErrorCode.CONFLICT, f"The chat has not ended yet; {action} it once it has.")
+        raise DomainError(ErrorCode.CONFLICT, _(_NOT_ENDED_YET[action]))
     # The edge checked the token (chat_for_visitor); a ChatVisitor held longer than that (a
     # socket) must not outlive it either.
     if timezone.now() > chat.ended_at + timedelta(seconds=settings.VISITOR_TOKEN_TTL_AFTER_END_SECONDS):
-        raise DomainError(ErrorCode.TOKEN_EXPIRED, "This chat has ended and its visitor token has expired.")
+        raise DomainError(ErrorCode.TOKEN_EXPIRED, _("This chat has ended and its visitor token has expired."))
 
 
 def agents_at_end(chat: Chat) -> list[int]:
@@ -86,7 +105,7 @@ def chat_rate(*, actor: Actor, chat_id: int, score, comment=None) -> Chat:
     chat_id = clean_id(chat_id)
     score = clean_score(score)
     comment = clean_comment(comment)
-    _require_visitor(actor, chat_id, action="rate it")
+    _require_visitor(actor, chat_id, action="rate")
     with transaction.atomic():
         chat = lock_chat(chat_id)
         _require_ended_with_agent(chat, action="rate")
@@ -111,16 +130,16 @@ def chat_email_transcript(*, actor: Actor, chat_id: int) -> Chat:
     the claim must be committed before the mail goes out.
     """
     chat_id = clean_id(chat_id)
-    _require_visitor(actor, chat_id, action="ask for its transcript")
+    _require_visitor(actor, chat_id, action="e-mail")
     claimed_at = timezone.now()
     with transaction.atomic(durable=True):
         chat = Chat.objects.select_related("visitor", "department").filter(pk=chat_id).first()
         if chat is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "No such chat.")
+            raise DomainError(ErrorCode.NOT_FOUND, _("No such chat."))
         _require_ended_with_agent(chat, action="e-mail")
         unclaimed = Chat.objects.filter(pk=chat_id, status=Chat.Status.ENDED, transcript_emailed_at__isnull=True)
         if not unclaimed.update(transcript_emailed_at=claimed_at):
-            raise DomainError(ErrorCode.CONFLICT, "The transcript of this chat was already e-mailed.")
+            raise DomainError(ErrorCode.CONFLICT, _("The transcript of this chat was already e-mailed."))
         chat.transcript_emailed_at = claimed_at
         message = transcript_email(chat)
     try:
@@ -128,7 +147,7 @@ def chat_email_transcript(*, actor: Actor, chat_id: int) -> Chat:
     except Exception as error:
         logger.exception("transcript of chat %s not sent", chat_id)
         Chat.objects.filter(pk=chat_id, transcript_emailed_at=claimed_at).update(transcript_emailed_at=None)
-        raise DomainError(ErrorCode.EMAIL_FAILED, "The e-mail could not be sent; try again later.") from error
+        raise DomainError(ErrorCode.EMAIL_FAILED, _("The e-mail could not be sent; try again later.")) from error
     ticket_id = Ticket.objects.filter(source_chat_id=chat_id).values_list("pk", flat=True).first()
     if ticket_id is not None:
         try:
@@ -161,7 +180,7 @@ def transcript_email(chat: Chat) -> EmailMultiAlternatives:
         "lines": lines,
     }
     message = EmailMultiAlternatives(
-        subject=f"Transcript of your chat: {_subject_line(chat.question)}",
+        subject=_("Transcript of your chat: %(question)s") % {"question": _subject_line(chat.question)},
         body=render_to_string("email/transcript.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[chat.visitor.email],

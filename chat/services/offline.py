@@ -3,6 +3,7 @@ joins their chat's Missed Chats ticket, so the chat is a ticket exactly once. (A
 without a chat is a ticket of its own: tickets.services.ticket_create_offline_message.)"""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from chat.models import Chat
 from chat.services.checks import clean_id, lock_chat, require_visitor_of
@@ -20,16 +21,17 @@ def chat_leave_offline_message(*, actor: Actor, chat_id: int, question: str) -> 
     is `conflict`, one that ended after an answer `chat_closed`."""
     chat_id = clean_id(chat_id)
     if not isinstance(actor, ChatVisitor):
-        raise DomainError(ErrorCode.NOT_ALLOWED, "Only the chat's visitor can leave a message on it.")
+        raise DomainError(ErrorCode.NOT_ALLOWED, _("Only the chat's visitor can leave a message on it."))
     require_visitor_of(actor, chat_id)
     with transaction.atomic():
         chat = lock_chat(chat_id)
         if chat.status == Chat.Status.WAITING:
             chat = chat_end(actor=actor, chat_id=chat_id)
         elif chat.status in Chat.OPEN_STATUSES:
-            raise DomainError(ErrorCode.CONFLICT, "An agent is answering this chat; write to them there.")
+            raise DomainError(ErrorCode.CONFLICT, _("An agent is answering this chat; write to them there."))
         elif chat.status == Chat.Status.ENDED:
             raise DomainError(
-                ErrorCode.CHAT_CLOSED, "This chat has already ended; send the message without chat_id for a new ticket."
+                ErrorCode.CHAT_CLOSED,
+                _("This chat has already ended; send the message without chat_id for a new ticket."),
             )
         return ticket_add_offline_message(chat=chat, question=question)

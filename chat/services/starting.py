@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from chat import frames, selectors
 from chat.models import Chat, Visitor
@@ -72,6 +74,17 @@ def chat_start(
     return chat, token
 
 
+# The refusals of _require_room_to_wait, one whole sentence per limit.
+_TOO_MANY_FROM_ADDRESS = gettext_noop(
+    "%(most)s chats from your network address are already waiting for an agent; "
+    "please wait for an answer there, or try again in %(wait)s seconds."
+)
+_TOO_MANY_FOR_EMAIL = gettext_noop(
+    "%(most)s chats for your e-mail are already waiting for an agent; "
+    "please wait for an answer there, or try again in %(wait)s seconds."
+)
+
+
 def _require_room_to_wait(*, email: str, ip_address: str | None, now: datetime) -> None:
     """At most CHAT_MAX_WAITING_PER_IP chats waiting from one client address and
     CHAT_MAX_WAITING_PER_EMAIL for one e-mail (0: no limit), else DomainError
@@ -82,15 +95,16 @@ def _require_room_to_wait(*, email: str, ip_address: str | None, now: datetime) 
     transactions (IMMEDIATE) already run one at a time.
     """
     limits = [
-        ("visitor__ip_address", ip_address, settings.CHAT_MAX_WAITING_PER_IP, "from your network address"),
-        ("visitor__email__iexact", email.strip().lower(), settings.CHAT_MAX_WAITING_PER_EMAIL, "for your e-mail"),
+        ("visitor__ip_address", ip_address, settings.CHAT_MAX_WAITING_PER_IP, _TOO_MANY_FROM_ADDRESS),
+        ("visitor__email__iexact", email.strip().lower(), settings.CHAT_MAX_WAITING_PER_EMAIL, _TOO_MANY_FOR_EMAIL),
     ]
     limits = [limit for limit in limits if limit[1] and limit[2] > 0]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for key in sorted(f"chat_start:{field}:{value}" for field, value, _, _ in limits):  # one order: no deadlock
+            # One order: no deadlock.
+            for key in sorted(f"chat_start:{field}:{value}" for field, value, *_rest in limits):
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
-    for field, value, most, whose in limits:
+    for field, value, most, refusal in limits:
         deadlines = list(
             Chat.objects.filter(status=Chat.Status.WAITING, **{field: value})
             .order_by("missed_deadline")
@@ -98,12 +112,8 @@ def _require_room_to_wait(*, email: str, ip_address: str | None, now: datetime) 
         )
         if len(deadlines) >= most:
             wait = max(1, math.ceil((deadlines[0] - now).total_seconds()))
-            raise DomainError(
-                ErrorCode.TOO_MANY_WAITING,
-                f"{most} chats {whose} are already waiting for an agent; "
-                f"please wait for an answer there, or try again in {wait} seconds.",
-                retry_after=wait,
-            )
+            detail = _(refusal) % {"most": most, "wait": wait}
+            raise DomainError(ErrorCode.TOO_MANY_WAITING, detail, retry_after=wait)
 
 
 def chat_for_visitor(*, chat_id: int, token: str) -> Chat:
@@ -119,8 +129,8 @@ def chat_for_visitor(*, chat_id: int, token: str) -> Chat:
     if chat is not None and secrets.compare_digest(chat.visitor_token_hash, token_hash):
         ttl = timedelta(seconds=settings.VISITOR_TOKEN_TTL_AFTER_END_SECONDS)
         if chat.status in Chat.CLOSED_STATUSES and chat.ended_at and timezone.now() > chat.ended_at + ttl:
-            raise DomainError(ErrorCode.TOKEN_EXPIRED, "This chat has ended and its visitor token has expired.")
+            raise DomainError(ErrorCode.TOKEN_EXPIRED, _("This chat has ended and its visitor token has expired."))
         return chat
     if token and Chat.objects.filter(visitor_token_hash=token_hash).exists():
-        raise DomainError(ErrorCode.NOT_ALLOWED, "This token belongs to another chat.")
-    raise DomainError(ErrorCode.INVALID_TOKEN, "The visitor token is missing or wrong.")
+        raise DomainError(ErrorCode.NOT_ALLOWED, _("This token belongs to another chat."))
+    raise DomainError(ErrorCode.INVALID_TOKEN, _("The visitor token is missing or wrong."))

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
@@ -38,7 +39,7 @@ def exception_handler(exc, context):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
         return Response(body, status=exc.http_status, headers=headers)
     if isinstance(exc, RequestDataTooBig):  # Django would answer with its HTML 400 page
-        detail = f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        detail = _("The request body is larger than %(size)s bytes.") % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
         return Response(
             {"code": ErrorCode.TOO_LARGE, "detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         )
@@ -65,9 +66,9 @@ def _first_message(fields: dict) -> str:
     for name, messages in fields.items():
         message = messages[0] if isinstance(messages, list) and messages else messages
         if isinstance(message, dict):
-            return f"{name}: invalid."
+            return _("%(name)s: invalid.") % {"name": name}
         return f"{name}: {message}" if name != "non_field_errors" else str(message)
-    return "Invalid input."
+    return _("Invalid input.")
 
 
 class JSONParser(parsers.JSONParser):
@@ -79,10 +80,10 @@ class JSONParser(parsers.JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as error:
-            raise exceptions.ParseError("JSON nested too deeply.") from error
+            raise exceptions.ParseError(_("JSON nested too deeply.")) from error
 
 
 @csrf_exempt  # token clients have no CSRF token; a wrong path must still answer in JSON
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer in the API's error shape, not Django's HTML page."""
-    return JsonResponse({"code": ErrorCode.NOT_FOUND, "detail": "No such API endpoint."}, status=404)
+    return JsonResponse({"code": ErrorCode.NOT_FOUND, "detail": _("No such API endpoint.")}, status=404)

@@ -6,6 +6,7 @@ same code, and the OpenAPI document lists them all (helpdesk/platform/schema.py)
 from enum import StrEnum
 
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext, gettext_noop
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -79,9 +80,10 @@ class DomainError(Exception):
 # later. Every edge answers these with the code `unavailable`: HTTP 503, an `error` frame on a
 # socket, close code 4503 for a socket that cannot be set up.
 SERVICE_UNAVAILABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
-UNAVAILABLE_DETAIL = "The service is temporarily unavailable; try again shortly."
+# Marked for translation here, translated where it is sent (gettext(UNAVAILABLE_DETAIL)).
+UNAVAILABLE_DETAIL = gettext_noop("The service is temporarily unavailable; try again shortly.")
 
 
 def unavailable_body() -> dict:
     """The API's error body for a SERVICE_UNAVAILABLE error (HTTP 503)."""
-    return {"code": ErrorCode.UNAVAILABLE, "detail": UNAVAILABLE_DETAIL}
+    return {"code": ErrorCode.UNAVAILABLE, "detail": gettext(UNAVAILABLE_DETAIL)}

@@ -1,4 +1,5 @@
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -59,7 +60,8 @@ class _ReferenceMixin:
         if key == "does_not_exist":
             model = self.get_queryset().model._meta.verbose_name
             value = kwargs.get("value", kwargs.get("pk_value"))
-            raise DomainError(ErrorCode.NOT_FOUND, f"No {model} {value!r}.", field=self.field_name)
+            detail = _("No %(model)s %(value)s.") % {"model": model, "value": repr(value)}
+            raise DomainError(ErrorCode.NOT_FOUND, detail, field=self.field_name)
         return super().fail(key, **kwargs)
 
 

@@ -1,18 +1,21 @@
 """Text the database can store: PostgreSQL text holds no NUL character, and a lone surrogate
 cannot be encoded as UTF-8. Every edge refuses such input with a 400 before it reaches a query."""
 
-NUL_MESSAGE = "Null characters are not allowed."  # DRF's own wording for its CharField
-SURROGATE_MESSAGE = "Lone surrogate characters are not allowed."
+from django.utils.translation import gettext, gettext_noop
+
+# Marked for translation here, translated when text_problem returns them.
+NUL_MESSAGE = gettext_noop("Null characters are not allowed.")  # DRF's own wording for its CharField
+SURROGATE_MESSAGE = gettext_noop("Lone surrogate characters are not allowed.")
 
 
 def text_problem(value: str) -> str | None:
     """Why `value` cannot be stored, or None."""
     if "\x00" in value:
-        return NUL_MESSAGE
+        return gettext(NUL_MESSAGE)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return SURROGATE_MESSAGE
+        return gettext(SURROGATE_MESSAGE)
     return None
 
 

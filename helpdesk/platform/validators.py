@@ -6,6 +6,8 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 def _escaped_class(chars: str) -> str:
@@ -61,16 +63,19 @@ class PersonNameValidator(RegexValidator):
 
     regex = PERSON_NAME_PATTERN
     code = "invalid"
-    message = "Enter a valid name."
+    message = _("Enter a valid name.")
 
     def __call__(self, value: str) -> None:
         if _FORBIDDEN.search(value):
-            raise ValidationError("A name cannot contain control or text-direction characters.", code=self.code)
+            raise ValidationError(
+                gettext("A name cannot contain control or text-direction characters."), code=self.code
+            )
         shown = _INVISIBLE.sub("", value)
         if not shown:
-            raise ValidationError("Enter a name with visible characters.", code=self.code)
+            raise ValidationError(gettext("Enter a name with visible characters."), code=self.code)
         if unicodedata.normalize("NFKC", shown).casefold() == RESERVED_NAME.casefold():
-            raise ValidationError(f'"{RESERVED_NAME}" is reserved for the help desk\'s own messages.', code=self.code)
+            reserved = gettext('"%(name)s" is reserved for the help desk\'s own messages.') % {"name": RESERVED_NAME}
+            raise ValidationError(reserved, code=self.code)
         super().__call__(value)  # the pattern: the same rules as one expression
 
 
