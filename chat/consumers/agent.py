@@ -1,5 +1,7 @@
 """`/ws/agent/`: one socket per agent tab, carrying all of the agent's chats and offers."""
 
+from django.utils.translation import gettext as _
+
 from chat import frames, selectors, services
 from chat.consumers import throttle as ws_throttle
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, FrameConsumer, message_replay
@@ -119,7 +121,7 @@ class AgentConsumer(FrameConsumer):
     async def on_typing(self, content):
         chat_id = self.id_field(content, "chat_id")
         if chat_id not in self.chat_ids:
-            raise DomainError(ErrorCode.NOT_ALLOWED, "You do not take part in this chat.")
+            raise DomainError(ErrorCode.NOT_ALLOWED, _("You do not take part in this chat."))
         frame = frames.typing_frame(
             chat_id=chat_id, sender_kind=Message.SenderKind.AGENT, sender_name=self.agent.display_name
         )

@@ -14,6 +14,8 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from chat import frames, selectors, services
 from chat.consumers import sockets as ws_sockets
@@ -31,7 +33,7 @@ CLOSE_TOO_MANY_SOCKETS = 4429
 MESSAGE_FRAMES = frozenset({"message.send", "typing"})
 # The longest `chat_id` / `client_id` an error frame repeats (a valid client_id has at most 64).
 ECHO_MAX_CHARS = services.CLIENT_ID_MAX_CHARS
-UNDELIVERED_DETAIL = (
+UNDELIVERED_DETAIL = gettext_noop(
     "The server could not deliver what this frame did; it may have been stored. "
     "Send it again shortly (a message.send with the same client_id is stored once)."
 )
@@ -53,13 +55,13 @@ def frame_ids(content: dict) -> dict:
 def parse_frame(text_data: str | None) -> tuple[dict | None, tuple[str, str] | None]:
     """A client frame as (content, None), or (None, (code, detail)) for the error it gets."""
     if text_data is None:
-        return None, (ErrorCode.INVALID_JSON, "Frames must be JSON text.")
+        return None, (ErrorCode.INVALID_JSON, _("Frames must be JSON text."))
     try:
         content = json.loads(text_data)
     except (ValueError, RecursionError):
-        return None, (ErrorCode.INVALID_JSON, "The frame is not valid JSON.")
+        return None, (ErrorCode.INVALID_JSON, _("The frame is not valid JSON."))
     if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-        return None, (ErrorCode.INVALID, "A frame is a JSON object with a string 'type'.")
+        return None, (ErrorCode.INVALID, _("A frame is a JSON object with a string 'type'."))
     return content, None
 
 
@@ -120,7 +122,8 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         if handler_name is None:
             # The type is not echoed: it is whatever the client sent, up to a megabyte.
             expected = ", ".join(self.client_frames)
-            await self.send_error(ErrorCode.UNKNOWN_TYPE, f"Unknown frame type; expected one of {expected}.")
+            detail = _("Unknown frame type; expected one of %(types)s.") % {"types": expected}
+            await self.send_error(ErrorCode.UNKNOWN_TYPE, detail)
             return
         extra = frame_ids(content)
         try:
@@ -131,12 +134,12 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         except SERVICE_UNAVAILABLE as error:
             # The database (or Redis) is down: the client may send the frame again later.
             logger.warning("frame %s failed, a backing service is unavailable: %r", content["type"], error)
-            await self.send_error(ErrorCode.UNAVAILABLE, UNAVAILABLE_DETAIL, for_type=content["type"], **extra)
+            await self.send_error(ErrorCode.UNAVAILABLE, _(UNAVAILABLE_DETAIL), for_type=content["type"], **extra)
         except Exception:
             # A bug must not cost the client its socket (and its other chats).
             logger.exception("frame %s failed", content["type"])
             await self.send_error(
-                ErrorCode.INTERNAL, "Something went wrong on our side.", for_type=content["type"], **extra
+                ErrorCode.INTERNAL, _("Something went wrong on our side."), for_type=content["type"], **extra
             )
 
     async def send_error(self, code: str, detail: str, **extra) -> None:
@@ -148,12 +151,13 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         `chat.accepted`, ...), gets one `unavailable` error for the frame instead of silence."""
         loop = asyncio.get_running_loop()
         reported = False
+        detail = _(UNDELIVERED_DETAIL)  # now, in the frame's language; the report may run in another thread
 
         def tell_sender() -> None:
             nonlocal reported
             if not reported:
                 reported = True
-                report = self.send_error(ErrorCode.UNAVAILABLE, UNDELIVERED_DETAIL, for_type=frame_type, **ids)
+                report = self.send_error(ErrorCode.UNAVAILABLE, detail, for_type=frame_type, **ids)
                 task = loop.create_task(report)
                 self.reports.add(task)  # the loop keeps only a weak reference to a task
                 task.add_done_callback(self.reports.discard)
@@ -169,7 +173,7 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         wait = await ws_throttle.retry_after(limits)
         if wait is None:
             return False
-        detail = f"Too many frames; try again in {wait} seconds."
+        detail = _("Too many frames; try again in %(wait)s seconds.") % {"wait": wait}
         about = {"for_type": frame_type, **frame_ids(content)} if frame_type in self.client_frames else {}
         await self.send_error(ErrorCode.THROTTLED, detail, retry_after=wait, **about)
         return True
@@ -193,7 +197,9 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         try:
             return services.clean_id(content.get(name))
         except DomainError as error:
-            raise DomainError(ErrorCode.INVALID, f"'{name}' must be a positive integer.") from error
+            raise DomainError(
+                ErrorCode.INVALID, _("'%(name)s' must be a positive integer.") % {"name": name}
+            ) from error
 
     # Group events ------------------------------------------------------------------------
 

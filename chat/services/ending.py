@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat import frames, selectors
 from chat.models import Chat, ChatParticipant
@@ -38,10 +39,11 @@ VISITOR_LEFT = "Visitor left the chat"
 
 def clean_delay(delay_seconds) -> int:
     if isinstance(delay_seconds, bool) or not isinstance(delay_seconds, int):
-        raise DomainError(ErrorCode.INVALID, "delay_seconds must be a whole number of seconds.")
+        raise DomainError(ErrorCode.INVALID, _("delay_seconds must be a whole number of seconds."))
     if not 0 <= delay_seconds <= settings.CHAT_MAX_END_DELAY_SECONDS:
         raise DomainError(
-            ErrorCode.INVALID, f"delay_seconds must be between 0 and {settings.CHAT_MAX_END_DELAY_SECONDS}."
+            ErrorCode.INVALID,
+            _("delay_seconds must be between 0 and %(max)s.") % {"max": settings.CHAT_MAX_END_DELAY_SECONDS},
         )
     return delay_seconds
 
@@ -57,7 +59,7 @@ def chat_schedule_end(*, actor: Actor, chat_id: int, delay_seconds) -> Chat:
     with transaction.atomic():
         chat = lock_chat(chat_id)
         if chat.status in Chat.CLOSED_STATUSES:
-            raise DomainError(ErrorCode.CHAT_CLOSED, "This chat has already ended.")
+            raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat has already ended."))
         require_owner(chat, agent)
         chat.status = Chat.Status.ENDING
         chat.ends_at = timezone.now() + timedelta(seconds=delay_seconds)
@@ -74,10 +76,10 @@ def chat_cancel_end(*, actor: Actor, chat_id: int) -> Chat:
     with transaction.atomic():
         chat = lock_chat(chat_id)
         if chat.status in Chat.CLOSED_STATUSES:
-            raise DomainError(ErrorCode.CHAT_CLOSED, "This chat has already ended.")
+            raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat has already ended."))
         require_owner(chat, agent)
         if chat.status != Chat.Status.ENDING:
-            raise DomainError(ErrorCode.NOT_ENDING, "This chat has no scheduled end to cancel.")
+            raise DomainError(ErrorCode.NOT_ENDING, _("This chat has no scheduled end to cancel."))
         chat.status = Chat.Status.ACTIVE
         chat.ends_at = None
         chat.save(update_fields=["status", "ends_at"])
@@ -100,7 +102,7 @@ def chat_end(*, actor: Actor, chat_id: int) -> Chat:
             return chat
         if chat.status == Chat.Status.WAITING:
             if isinstance(actor, Agent):
-                raise DomainError(ErrorCode.NOT_ALLOWED, "Accept the chat before ending it.")
+                raise DomainError(ErrorCode.NOT_ALLOWED, _("Accept the chat before ending it."))
             # The visitor left before anyone answered: abandoned. The system (the admin) ending a
             # waiting chat records that nobody answered it.
             abandoned = isinstance(actor, ChatVisitor)

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from chat import frames, selectors
 from chat.models import Chat, Invitation
@@ -27,6 +29,13 @@ from helpdesk.platform.events import publish_to_agent, publish_to_chat
 from helpdesk.platform.scheduling import schedule_on_commit
 
 EXPIRE_TASK = "chat.tasks.invitation_expire_when_due"
+# Why an invitation can no longer be answered, by its status.
+_ALREADY_ANSWERED = {
+    Invitation.Status.ACCEPTED: gettext_noop("This invitation was already accepted."),
+    Invitation.Status.DECLINED: gettext_noop("This invitation was already declined."),
+    Invitation.Status.EXPIRED: gettext_noop("This invitation was already expired."),
+    Invitation.Status.WITHDRAWN: gettext_noop("This invitation was already withdrawn."),
+}
 
 
 def invitations_create(*, actor: Actor, chat_id: int, invitee_ids: list, note="") -> list[Invitation]:
@@ -35,24 +44,24 @@ def invitations_create(*, actor: Actor, chat_id: int, invitee_ids: list, note=""
     agent = require_agent(actor)
     note = clean_note(note)
     if not isinstance(invitee_ids, list) or not invitee_ids:
-        raise DomainError(ErrorCode.INVALID, "Choose at least one agent to invite.", field="agents")
+        raise DomainError(ErrorCode.INVALID, _("Choose at least one agent to invite."), field="agents")
     invitee_ids = sorted({clean_id(value) for value in invitee_ids})  # sorted: a stable lock order
     with transaction.atomic():
         chat = lock_open_chat(agent=agent, chat_id=chat_id)
         if not selectors.is_participant(chat_id=chat.pk, agent_id=agent.pk):
-            raise DomainError(ErrorCode.NOT_ALLOWED, "Only agents in the chat can invite others.")
+            raise DomainError(ErrorCode.NOT_ALLOWED, _("Only agents in the chat can invite others."))
         invitees = list(Agent.objects.select_for_update().filter(pk__in=invitee_ids).order_by("pk"))
         if len(invitees) != len(invitee_ids):
-            raise DomainError(ErrorCode.INVALID, "No such agent.", field="agents")
+            raise DomainError(ErrorCode.INVALID, _("No such agent."), field="agents")
         invitations = []
         for invitee in invitees:
             if invitee.pk == agent.pk or selectors.is_participant(chat_id=chat.pk, agent_id=invitee.pk):
-                raise DomainError(ErrorCode.INVALID, f"{invitee.display_name} is already in this chat.", field="agents")
+                detail = _("%(name)s is already in this chat.") % {"name": invitee.display_name}
+                raise DomainError(ErrorCode.INVALID, detail, field="agents")
             require_available(invitee, field="agents")
             if Invitation.objects.filter(chat=chat, invitee=invitee, status=Invitation.Status.PENDING).exists():
-                raise DomainError(
-                    ErrorCode.INVITATION_PENDING, f"{invitee.display_name} is already invited.", field="agents"
-                )
+                detail = _("%(name)s is already invited.") % {"name": invitee.display_name}
+                raise DomainError(ErrorCode.INVITATION_PENDING, detail, field="agents")
             invitations.append(
                 Invitation.objects.create(
                     chat=chat, inviter=agent, invitee=invitee, note=note, expires_at=handover_expires_at()
@@ -69,16 +78,14 @@ def invitations_create(*, actor: Actor, chat_id: int, invitee_ids: list, note=""
 def _lock_pending(invitation_id: int, invitee: Agent | None) -> tuple[Chat, Invitation]:
     """The chat and the pending invitation, locked; addressed to `invitee` unless None (timers)."""
     chat, invitation = lock_handover(
-        Invitation, invitation_id, related=("inviter", "invitee"), missing="No such invitation."
+        Invitation, invitation_id, related=("inviter", "invitee"), missing=_("No such invitation.")
     )
     if invitee is not None and invitation.invitee_id != invitee.pk:
-        raise DomainError(ErrorCode.NOT_FOUND, "No such invitation.")
+        raise DomainError(ErrorCode.NOT_FOUND, _("No such invitation."))
     if invitation.status != Invitation.Status.PENDING:
-        raise DomainError(
-            ErrorCode.INVITATION_CLOSED, f"This invitation was already {invitation.get_status_display().lower()}."
-        )
+        raise DomainError(ErrorCode.INVITATION_CLOSED, _(_ALREADY_ANSWERED[invitation.status]))
     if invitee is not None and is_due(invitation.expires_at):  # the expiry task will record it
-        raise DomainError(ErrorCode.INVITATION_CLOSED, "This invitation has expired.")
+        raise DomainError(ErrorCode.INVITATION_CLOSED, _("This invitation has expired."))
     return chat, invitation
 
 
@@ -88,7 +95,7 @@ def invitation_accept(*, actor: Actor, invitation_id: int) -> Invitation:
     with transaction.atomic():
         chat, invitation = _lock_pending(invitation_id, agent)
         if chat.status in Chat.CLOSED_STATUSES:
-            raise DomainError(ErrorCode.CHAT_CLOSED, "This chat has ended.")
+            raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat has ended."))
         agent = lock_agent_with_room(agent)
         invitation.status = Invitation.Status.ACCEPTED
         invitation.decided_at = timezone.now()

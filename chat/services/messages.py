@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat import frames, selectors
 from chat.models import Chat, ChatParticipant, Message
@@ -20,11 +21,12 @@ def clean_body(body) -> str:
     # The length as sent, not as trimmed: the API schema's maxLength states it.
     if len(body) > settings.CHAT_MAX_MESSAGE_CHARS:
         raise DomainError(
-            ErrorCode.MESSAGE_TOO_LONG, f"The message is longer than {settings.CHAT_MAX_MESSAGE_CHARS} characters."
+            ErrorCode.MESSAGE_TOO_LONG,
+            _("The message is longer than %(max)s characters.") % {"max": settings.CHAT_MAX_MESSAGE_CHARS},
         )
     body = body.strip()
     if not body:
-        raise DomainError(ErrorCode.INVALID, "The message is empty.")
+        raise DomainError(ErrorCode.INVALID, _("The message is empty."))
     return body
 
 
@@ -33,7 +35,9 @@ def clean_client_id(client_id) -> str | None:
         return None
     client_id = clean_text(client_id, field="client_id")
     if len(client_id) > CLIENT_ID_MAX_CHARS:
-        raise DomainError(ErrorCode.INVALID, f"client_id must be at most {CLIENT_ID_MAX_CHARS} characters.")
+        raise DomainError(
+            ErrorCode.INVALID, _("client_id must be at most %(max)s characters.") % {"max": CLIENT_ID_MAX_CHARS}
+        )
     return client_id
 
 
@@ -125,14 +129,14 @@ def _resent_message(chat_id: int, client_id: str | None, sender_kind: str, agent
     if existing is None:
         return None
     if existing.sender_kind != sender_kind or existing.sender_agent_id != (agent.pk if agent else None):
-        raise DomainError(ErrorCode.CONFLICT, "This client_id was already used by someone else in this chat.")
+        raise DomainError(ErrorCode.CONFLICT, _("This client_id was already used by someone else in this chat."))
     return existing
 
 
 def system_message_post(*, chat: Chat, body: str) -> Message:
     """A line the desk writes in the conversation (e.g. "Transferred from A to B"); it is part
     of the transcript like any other message."""
-    message, _ = message_post(actor=SYSTEM, chat_id=chat.pk, body=body)
+    message, _created = message_post(actor=SYSTEM, chat_id=chat.pk, body=body)
     return message
 
 
@@ -143,12 +147,12 @@ def _why_not_postable(*, chat_id: int, agent: Agent | None) -> DomainError:
         except DomainError as error:
             return error
     if agent is not None and not selectors.chats_visible_to(agent).filter(pk=chat_id).exists():
-        return DomainError(ErrorCode.NOT_FOUND, "No such chat.")
+        return DomainError(ErrorCode.NOT_FOUND, _("No such chat."))
     chat = Chat.objects.filter(pk=chat_id).only("status").first()
     if chat is None:
-        return DomainError(ErrorCode.NOT_FOUND, "No such chat.")
+        return DomainError(ErrorCode.NOT_FOUND, _("No such chat."))
     if chat.status in Chat.CLOSED_STATUSES:
-        return DomainError(ErrorCode.CHAT_CLOSED, "This chat has ended.")
+        return DomainError(ErrorCode.CHAT_CLOSED, _("This chat has ended."))
     if agent is not None and chat.status == Chat.Status.WAITING:
-        return DomainError(ErrorCode.NOT_ALLOWED, "Accept the chat before writing in it.")
-    return DomainError(ErrorCode.NOT_ALLOWED, "You do not take part in this chat.")
+        return DomainError(ErrorCode.NOT_ALLOWED, _("Accept the chat before writing in it."))
+    return DomainError(ErrorCode.NOT_ALLOWED, _("You do not take part in this chat."))

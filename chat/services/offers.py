@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat import frames, selectors
 from chat.models import Chat, ChatParticipant
@@ -30,9 +31,12 @@ def chat_accept(*, actor: Actor, chat_id: int) -> Chat:
         if not won:
             chat.refresh_from_db()
             if chat.status == Chat.Status.MISSED:
-                raise DomainError(ErrorCode.CHAT_CLOSED, "This chat was missed and is now a ticket.")
-            who = chat.owner.display_name if chat.owner else "another agent"
-            raise DomainError(ErrorCode.ALREADY_ACCEPTED, f"This chat was already accepted by {who}.")
+                raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat was missed and is now a ticket."))
+            if chat.owner:
+                detail = _("This chat was already accepted by %(name)s.") % {"name": chat.owner.display_name}
+            else:
+                detail = _("This chat was already accepted by another agent.")
+            raise DomainError(ErrorCode.ALREADY_ACCEPTED, detail)
         chat.refresh_from_db()
         ChatParticipant.objects.create(chat=chat, agent=agent, joined_at=now)
         accepted = frames.accepted_frame(chat)
@@ -77,11 +81,11 @@ def agent_update_chat_settings(*, actor: Actor, chat_status: str | None = None, 
     Offline takes those offers away.
     """
     if not isinstance(actor, Agent):
-        raise DomainError(ErrorCode.NOT_ALLOWED, "Only agents have chat settings.")
+        raise DomainError(ErrorCode.NOT_ALLOWED, _("Only agents have chat settings."))
     if not actor.chat_enabled:
-        raise DomainError(ErrorCode.NOT_ALLOWED, "You are not enabled for the chat channel.")
+        raise DomainError(ErrorCode.NOT_ALLOWED, _("You are not enabled for the chat channel."))
     if chat_status is not None and chat_status not in Agent.ChatStatus.values:
-        raise DomainError(ErrorCode.INVALID, "chat_status must be 'online' or 'offline'.")
+        raise DomainError(ErrorCode.INVALID, _("chat_status must be 'online' or 'offline'."))
     with transaction.atomic():
         agent = Agent.objects.select_for_update().get(pk=actor.pk)
         went_online = chat_status == Agent.ChatStatus.ONLINE and agent.chat_status != chat_status

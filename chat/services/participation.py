@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat import frames, selectors
 from chat.models import Chat, ChatParticipant
@@ -25,7 +26,9 @@ def clean_note(note) -> str:
     note = clean_text(note, field="note").strip()
     if len(note) > NOTE_MAX_CHARS:
         raise DomainError(
-            ErrorCode.INVALID, f"The message for the agent is at most {NOTE_MAX_CHARS} characters.", field="note"
+            ErrorCode.INVALID,
+            _("The message for the agent is at most %(max)s characters.") % {"max": NOTE_MAX_CHARS},
+            field="note",
         )
     return note
 
@@ -39,7 +42,7 @@ def lock_open_chat(*, agent: Agent, chat_id: int) -> Chat:
     selectors.access_chat(agent=agent, chat_id=clean_id(chat_id))
     chat = Chat.objects.select_for_update(of=("self",)).select_related("visitor", "department", "owner").get(pk=chat_id)
     if chat.status in Chat.CLOSED_STATUSES:
-        raise DomainError(ErrorCode.CHAT_CLOSED, "This chat has ended.")
+        raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat has ended."))
     return chat
 
 
@@ -59,15 +62,19 @@ def require_available(agent: Agent, *, field: str) -> Agent:
     """Precondition: `agent` row is locked. Another agent asked to join: Online, chat-enabled,
     not away (chat.selectors.chat_ready_q) and under their limit."""
     if not agent.chat_enabled:
-        raise DomainError(ErrorCode.AGENT_UNAVAILABLE, f"{agent.display_name} is not enabled for chat.", field=field)
+        detail = _("%(name)s is not enabled for chat.") % {"name": agent.display_name}
+        raise DomainError(ErrorCode.AGENT_UNAVAILABLE, detail, field=field)
     if agent.chat_status != Agent.ChatStatus.ONLINE:
-        raise DomainError(ErrorCode.AGENT_UNAVAILABLE, f"{agent.display_name} is Offline.", field=field)
-    if not Agent.objects.filter(selectors.chat_ready_q(), pk=agent.pk).exists():
-        raise DomainError(ErrorCode.AGENT_UNAVAILABLE, f"{agent.display_name} is away.", field=field)
-    if selectors.open_chat_count(agent) >= agent.max_concurrent_chats:
         raise DomainError(
-            ErrorCode.AGENT_UNAVAILABLE, f"{agent.display_name} has no room for another chat.", field=field
+            ErrorCode.AGENT_UNAVAILABLE, _("%(name)s is Offline.") % {"name": agent.display_name}, field=field
         )
+    if not Agent.objects.filter(selectors.chat_ready_q(), pk=agent.pk).exists():
+        raise DomainError(
+            ErrorCode.AGENT_UNAVAILABLE, _("%(name)s is away.") % {"name": agent.display_name}, field=field
+        )
+    if selectors.open_chat_count(agent) >= agent.max_concurrent_chats:
+        detail = _("%(name)s has no room for another chat.") % {"name": agent.display_name}
+        raise DomainError(ErrorCode.AGENT_UNAVAILABLE, detail, field=field)
     return agent
 
 
@@ -93,10 +100,10 @@ def chat_leave(*, actor: Actor, chat_id: int) -> Chat:
         chat = lock_open_chat(agent=agent, chat_id=chat_id)
         if chat.owner_id == agent.pk:
             raise DomainError(
-                ErrorCode.NOT_ALLOWED, "The chat's owner cannot leave it: transfer it or end the session."
+                ErrorCode.NOT_ALLOWED, _("The chat's owner cannot leave it: transfer it or end the session.")
             )
         if not selectors.is_participant(chat_id=chat.pk, agent_id=agent.pk):
-            raise DomainError(ErrorCode.NOT_ALLOWED, "You do not take part in this chat.")
+            raise DomainError(ErrorCode.NOT_ALLOWED, _("You do not take part in this chat."))
         leave(chat, agent)
         system_message_post(chat=chat, body=f"{agent.display_name} left the chat")
         publish_to_chat(chat.pk, frames.participant_frame("participant.left", chat, agent))

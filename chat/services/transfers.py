@@ -8,6 +8,8 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from chat import frames
 from chat.models import Chat, Transfer
@@ -31,6 +33,13 @@ from helpdesk.platform.events import publish_to_agent, publish_to_chat
 from helpdesk.platform.scheduling import schedule_on_commit
 
 EXPIRE_TASK = "chat.tasks.transfer_expire_when_due"
+# Why a transfer can no longer be answered, by its status.
+_ALREADY_ANSWERED = {
+    Transfer.Status.ACCEPTED: gettext_noop("This transfer was already accepted."),
+    Transfer.Status.DECLINED: gettext_noop("This transfer was already declined."),
+    Transfer.Status.EXPIRED: gettext_noop("This transfer was already expired."),
+    Transfer.Status.WITHDRAWN: gettext_noop("This transfer was already withdrawn."),
+}
 
 
 def transfer_request(
@@ -44,17 +53,21 @@ def transfer_request(
     with transaction.atomic():
         chat = lock_open_chat(agent=agent, chat_id=chat_id)
         if chat.owner_id != agent.pk:
-            raise DomainError(ErrorCode.NOT_ALLOWED, "Only the chat's owner can transfer it.")
+            raise DomainError(ErrorCode.NOT_ALLOWED, _("Only the chat's owner can transfer it."))
         if to_agent_id == agent.pk:
-            raise DomainError(ErrorCode.INVALID, "Choose another agent.", field="agent")
+            raise DomainError(ErrorCode.INVALID, _("Choose another agent."), field="agent")
         to_agent = Agent.objects.select_for_update().filter(pk=to_agent_id).first()
         if to_agent is None:
-            raise DomainError(ErrorCode.INVALID, "No such agent.", field="agent")
+            raise DomainError(ErrorCode.INVALID, _("No such agent."), field="agent")
         if department is not None and not to_agent.departments.filter(pk=department.pk).exists():
-            raise DomainError(ErrorCode.INVALID, f"{to_agent.display_name} is not in {department.name}.", field="agent")
+            detail = _("%(name)s is not in %(department)s.") % {
+                "name": to_agent.display_name,
+                "department": department.name,
+            }
+            raise DomainError(ErrorCode.INVALID, detail, field="agent")
         require_available(to_agent, field="agent")
         if Transfer.objects.filter(chat=chat, status=Transfer.Status.PENDING).exists():
-            raise DomainError(ErrorCode.TRANSFER_PENDING, "This chat already has a transfer waiting for an answer.")
+            raise DomainError(ErrorCode.TRANSFER_PENDING, _("This chat already has a transfer waiting for an answer."))
         try:
             with transaction.atomic():
                 transfer = Transfer.objects.create(
@@ -67,7 +80,7 @@ def transfer_request(
                 )
         except IntegrityError as error:  # the one-pending-transfer constraint
             raise DomainError(
-                ErrorCode.TRANSFER_PENDING, "This chat already has a transfer waiting for an answer."
+                ErrorCode.TRANSFER_PENDING, _("This chat already has a transfer waiting for an answer.")
             ) from error
         frame = frames.transfer_frame("transfer.requested", transfer)
         publish_to_agent(to_agent.pk, frame)
@@ -77,16 +90,14 @@ def transfer_request(
 
 
 def _lock_transfer(transfer_id: int) -> tuple[Chat, Transfer]:
-    return lock_handover(Transfer, transfer_id, related=("from_agent", "to_agent"), missing="No such transfer.")
+    return lock_handover(Transfer, transfer_id, related=("from_agent", "to_agent"), missing=_("No such transfer."))
 
 
 def _require_pending(transfer: Transfer) -> None:
     if transfer.status != Transfer.Status.PENDING:
-        raise DomainError(
-            ErrorCode.TRANSFER_CLOSED, f"This transfer was already {transfer.get_status_display().lower()}."
-        )
+        raise DomainError(ErrorCode.TRANSFER_CLOSED, _(_ALREADY_ANSWERED[transfer.status]))
     if is_due(transfer.expires_at):  # the expiry task will record it
-        raise DomainError(ErrorCode.TRANSFER_CLOSED, "This transfer has expired.")
+        raise DomainError(ErrorCode.TRANSFER_CLOSED, _("This transfer has expired."))
 
 
 def transfer_accept(*, actor: Actor, transfer_id: int) -> Transfer:
@@ -96,10 +107,10 @@ def transfer_accept(*, actor: Actor, transfer_id: int) -> Transfer:
     with transaction.atomic():
         chat, transfer = _lock_transfer(transfer_id)
         if transfer.to_agent_id != agent.pk:
-            raise DomainError(ErrorCode.NOT_FOUND, "No such transfer.")
+            raise DomainError(ErrorCode.NOT_FOUND, _("No such transfer."))
         _require_pending(transfer)
         if chat.status in Chat.CLOSED_STATUSES:
-            raise DomainError(ErrorCode.CHAT_CLOSED, "This chat has ended.")
+            raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat has ended."))
         agent = lock_agent_with_room(agent, joining=chat)
         previous = transfer.from_agent
         chat.owner = agent
@@ -134,7 +145,7 @@ def _finish(actor: Actor, transfer_id: int, status: str, event: str, *, party: s
     with transaction.atomic():
         _chat, transfer = _lock_transfer(transfer_id)
         if getattr(transfer, f"{party}_id") != agent.pk:
-            raise DomainError(ErrorCode.NOT_FOUND, "No such transfer.")
+            raise DomainError(ErrorCode.NOT_FOUND, _("No such transfer."))
         _require_pending(transfer)
         _close(transfer, status, event)
     return transfer
