@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from canned import selectors, services
 from canned.forms import CannedCategoryForm, CannedMessageFilterForm, CannedMessageForm
@@ -16,7 +17,7 @@ from helpdesk.platform.errors import DomainError
 def _agent(request):
     agent = getattr(request.user, "agent", None)
     if agent is None:
-        raise PermissionDenied("Your account has no agent profile.")
+        raise PermissionDenied(_("Your account has no agent profile."))
     return agent
 
 
@@ -70,14 +71,14 @@ def _message_form(request, message=None):
         try:
             if message is None:
                 services.canned_message_create(actor=agent, **args)
-                flash.success(request, "Canned message saved.")
+                flash.success(request, _("Canned message saved."))
             else:
                 services.canned_message_update(actor=agent, message_id=message.pk, **args)
-                flash.success(request, "Canned message updated.")
+                flash.success(request, _("Canned message updated."))
             return redirect("canned-messages")
         except DomainError as error:
             form.add_domain_error(error)
-    title = "Add Canned Message" if message is None else "Edit Canned Message"
+    title = _("Add Canned Message") if message is None else _("Edit Canned Message")
     return _page(request, "canned/form_page.html", form=form, title=title, back="canned-messages")
 
 
@@ -101,7 +102,7 @@ def message_delete(request, message_id: int):
     message = _found(selectors.access_canned_message, agent=agent, message_id=message_id)
     if request.method == "POST":
         services.canned_message_delete(actor=agent, message_id=message.pk)
-        flash.success(request, "Canned message deleted.")
+        flash.success(request, _("Canned message deleted."))
         return redirect("canned-messages")
     return _page(
         request, "canned/confirm_delete.html", thing="canned message", name=str(message), back="canned-messages"
@@ -121,14 +122,14 @@ def _category_form(request, category=None):
         try:
             if category is None:
                 services.canned_category_create(actor=agent, name=form.cleaned_data["name"])
-                flash.success(request, "Category saved.")
+                flash.success(request, _("Category saved."))
             else:
                 services.canned_category_rename(actor=agent, category_id=category.pk, name=form.cleaned_data["name"])
-                flash.success(request, "Category renamed.")
+                flash.success(request, _("Category renamed."))
             return redirect("canned-categories")
         except DomainError as error:
             form.add_domain_error(error)
-    title = "Add Canned Category" if category is None else "Rename Category"
+    title = _("Add Canned Category") if category is None else _("Rename Category")
     return _page(request, "canned/form_page.html", form=form, title=title, back="canned-categories")
 
 
@@ -151,7 +152,7 @@ def category_delete(request, category_id: int):
     if request.method == "POST":
         try:
             services.canned_category_delete(actor=_agent(request), category_id=category.pk)
-            flash.success(request, "Category deleted.")
+            flash.success(request, _("Category deleted."))
         except DomainError as error:
             flash.error(request, error.detail)
         return redirect("canned-categories")

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from chat import selectors
@@ -19,7 +20,7 @@ from helpdesk.models import Department
 def agent_dashboard(request):
     agent = getattr(request.user, "agent", None)
     if agent is None:
-        raise PermissionDenied("Your account has no agent profile.")
+        raise PermissionDenied(_("Your account has no agent profile."))
     config = {
         "agent": {
             "id": agent.pk,

@@ -1,13 +1,14 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import Agent
 from tickets.models import Ticket
 
 
 class TicketUpdateForm(forms.Form):
-    status = forms.ChoiceField(choices=Ticket.Status.choices, label="Status")
+    status = forms.ChoiceField(choices=Ticket.Status.choices, label=_("Status"))
     assignee = forms.ModelChoiceField(
-        Agent.objects.filter(user__is_active=True), required=False, empty_label="Unassigned", label="Assignee"
+        Agent.objects.filter(user__is_active=True), required=False, empty_label=_("Unassigned"), label=_("Assignee")
     )
 
 
@@ -16,15 +17,15 @@ class EntryForm(forms.Form):
 
 
 class TicketFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
     sort = forms.ChoiceField(
         required=False,
-        label="Sort",
+        label=_("Sort"),
         choices=[
-            ("newest", "Newest"),
-            ("oldest", "Oldest"),
-            ("updated", "Recently updated"),
-            ("subject", "Subject"),
-            ("status", "Status"),
+            ("newest", _("Newest")),
+            ("oldest", _("Oldest")),
+            ("updated", _("Recently updated")),
+            ("subject", _("Subject")),
+            ("status", _("Status")),
         ],  # fmt: skip
     )

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from helpdesk.platform.errors import DomainError
 from tickets import selectors, services
@@ -18,7 +19,7 @@ from tickets.models import Ticket
 def _agent(request):
     agent = getattr(request.user, "agent", None)
     if agent is None:
-        raise PermissionDenied("Your account has no agent profile.")
+        raise PermissionDenied(_("Your account has no agent profile."))
     return agent
 
 
@@ -27,7 +28,7 @@ def ticket_list(request):
     agent = _agent(request)
     view = request.GET.get("view") or "all"
     if view not in selectors.VIEWS:
-        raise Http404("No such view.")
+        raise Http404(_("No such view."))
     filters = TicketFilterForm(request.GET or None)
     values = filters.cleaned_data if filters.is_valid() else {}
     tickets = selectors.tickets_listed(
@@ -62,7 +63,7 @@ def ticket_detail(request, ticket_id: int):
                         assignee=update.cleaned_data["assignee"],
                         assign=True,
                     )
-                    flash.success(request, "Ticket updated.")
+                    flash.success(request, _("Ticket updated."))
                     return redirect("ticket-detail-page", ticket_id=ticket.pk)
             elif action in ("comment", "reply"):
                 form = EntryForm(request.POST, prefix=action)
@@ -74,10 +75,10 @@ def ticket_detail(request, ticket_id: int):
                     body = form.cleaned_data["body"]
                     if action == "comment":
                         services.ticket_comment_add(actor=agent, ticket_id=ticket.pk, body=body)
-                        flash.success(request, "Comment added.")
+                        flash.success(request, _("Comment added."))
                     else:
                         services.ticket_reply_by_email(actor=agent, ticket_id=ticket.pk, body=body)
-                        flash.success(request, f"Reply sent to {ticket.requester_email}.")
+                        flash.success(request, _("Reply sent to %(email)s.") % {"email": ticket.requester_email})
                     return redirect("ticket-detail-page", ticket_id=ticket.pk)
         except DomainError as error:
             flash.error(request, error.detail)

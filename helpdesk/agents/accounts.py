@@ -10,6 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from helpdesk.platform.http import client_ip
 from helpdesk.platform.throttles import parse_rate
@@ -68,7 +69,7 @@ class PasswordResetOfferedMixin:
 
     def dispatch(self, request, *args, **kwargs):
         if not password_reset_offered():
-            raise Http404("Password reset is not offered.")
+            raise Http404(_("Password reset is not offered."))
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -80,7 +81,7 @@ class SignInView(auth_views.LoginView):
 class PasswordResetView(PasswordResetOfferedMixin, auth_views.PasswordResetView):
     def form_valid(self, form):
         if not password_reset_allowed(address=login_client_ip(self.request), email=form.cleaned_data["email"]):
-            form.add_error(None, "Too many password reset requests. Try again later.")
+            form.add_error(None, _("Too many password reset requests. Try again later."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().form_valid(form)
 

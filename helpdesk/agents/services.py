@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from helpdesk.actors import SYSTEM, Actor, require_permission
 from helpdesk.models import AGENTS_GROUP, Agent, ApiToken, Department
@@ -32,7 +33,7 @@ def agent_create(
     is_superuser: bool = False,
 ) -> tuple[Agent, ApiToken]:
     """Create a user with an agent profile and an API token (its key in `.key`, this once)."""
-    require_permission(actor, "helpdesk.add_agent", "You may not add agents.")
+    require_permission(actor, "helpdesk.add_agent", _("You may not add agents."))
     User = get_user_model()
     try:
         validate_person_name(name or username)
@@ -40,7 +41,9 @@ def agent_create(
         raise DomainError(ErrorCode.INVALID, error.messages[0], field="name") from error
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
-            raise DomainError(ErrorCode.CONFLICT, f"A user named {username!r} already exists.")
+            raise DomainError(
+                ErrorCode.CONFLICT, _("A user named %(username)s already exists.") % {"username": repr(username)}
+            )
         if is_superuser:
             user = User.objects.create_superuser(username=username, email=email, password=password)
         else:
@@ -57,10 +60,10 @@ def agent_create(
 def api_token_create(*, actor: Actor, user) -> ApiToken:
     """A new API token for `user`. The plain key is on the returned object's `key` attribute
     and nowhere else: only its hash is stored, so the caller shows it now or never."""
-    require_permission(actor, "helpdesk.add_apitoken", "You may not issue API tokens.")
+    require_permission(actor, "helpdesk.add_apitoken", _("You may not issue API tokens."))
     if isinstance(actor, Agent) and user.is_superuser and not actor.user.is_superuser:
         # A token acts as its user.
-        raise DomainError(ErrorCode.NOT_ALLOWED, "Only a superuser may issue a token for a superuser.")
+        raise DomainError(ErrorCode.NOT_ALLOWED, _("Only a superuser may issue a token for a superuser."))
     key = secrets.token_hex(20)  # 40 hex characters, as DRF's tokens were
     token = ApiToken.objects.create(user=user, prefix=key[: ApiToken.PREFIX_LENGTH], key_hash=ApiToken.hash_key(key))
     token.key = key
@@ -70,7 +73,7 @@ def api_token_create(*, actor: Actor, user) -> ApiToken:
 def api_token_delete(*, actor: Actor, token: ApiToken) -> None:
     """Revoke a token: requests and sockets that present its key are refused from now on, and
     the sockets already open with it are closed."""
-    require_permission(actor, "helpdesk.delete_apitoken", "You may not revoke API tokens.")
+    require_permission(actor, "helpdesk.delete_apitoken", _("You may not revoke API tokens."))
     with transaction.atomic():
         agent_sockets_revoke(user_id=token.user_id, token_hash=token.key_hash)
         token.delete()
