@@ -3,6 +3,7 @@
 // (the "#query" becomes the filled-in text, ready to edit), Esc dismisses, the mouse works too.
 import { api } from "../common/api.js";
 import { h } from "../common/dom.js";
+import { gettext } from "../common/i18n.js";
 
 // "#" opens suggestions at the start of a word, unless a digit follows: "order #123" or
 // "a#b" are text, not a request for a canned message.
@@ -17,7 +18,7 @@ export function fillPlaceholders(text, values) {
 
 export function attachCannedSuggestions(textarea, { department, values }) {
   const listId = `canned-suggestions-${++nextListId}`;
-  const list = h("ul", { id: listId, class: "suggestions", role: "listbox", "aria-label": "Suggestions", hidden: true });
+  const list = h("ul", { id: listId, class: "suggestions", role: "listbox", "aria-label": gettext("Suggestions"), hidden: true });
   textarea.closest("form").append(list);
   textarea.setAttribute("aria-autocomplete", "list");
   // No aria-expanded: a textarea is a textbox, which does not take it (axe's aria-allowed-attr);
@@ -84,7 +85,7 @@ export function attachCannedSuggestions(textarea, { department, values }) {
               h("div", { class: "suggestion-text", text: message.text }),
             ),
           )
-        : [h("li", { class: "empty", text: "No canned message matches." })]),
+        : [h("li", { class: "empty", text: gettext("No canned message matches.") })]),
     );
     list.hidden = false;
     if (items.length) highlight(0);

@@ -8,6 +8,7 @@
 //   activate(id), close(id), isShown(id)   the tab strip (tabs.js)
 import { attachComposer, typingIndicator } from "../common/composer.js";
 import { countdown, formatDateTime, h, mailtoHref, newClientId, timeElement } from "../common/dom.js";
+import { gettext, ngettext, interpolate } from "../common/i18n.js";
 import { dropdownMenu } from "../common/menu.js";
 import { MessageSequence } from "../common/sequence.js";
 import { attachCannedSuggestions } from "./canned.js";
@@ -50,7 +51,7 @@ export class ChatTab {
       class: "tab-close",
       role: "button",
       tabindex: "0",
-      "aria-label": `Close ${this.chat.visitor.name}`,
+      "aria-label": interpolate(gettext("Close %(name)s"), { name: this.chat.visitor.name }),
       text: "×",
       hidden: true,
       onclick: (event) => {
@@ -127,7 +128,7 @@ export class ChatTab {
       send: (body) => send({ type: "message.send", chat_id: this.id, body, client_id: newClientId() }),
       typing: () => send({ type: "typing", chat_id: this.id }),
       showError: (text) => this.showError(text),
-      notConnected: "Not connected: your message was kept, send it again once reconnected.",
+      notConnected: gettext("Not connected: your message was kept, send it again once reconnected."),
     });
   }
 
@@ -154,7 +155,7 @@ export class ChatTab {
     panel.querySelector(".chat-question").textContent = chat.question;
     const started = panel.querySelector(".chat-started");
     started.dateTime = chat.started_at;
-    started.textContent = `Started ${formatDateTime(chat.started_at)}`;
+    started.textContent = interpolate(gettext("Started %(time)s"), { time: formatDateTime(chat.started_at) });
     panel.querySelector(".chat-visitor-name").textContent = chat.visitor.name;
     const email = panel.querySelector(".chat-visitor-email");
     email.textContent = chat.visitor.email;
@@ -169,7 +170,7 @@ export class ChatTab {
     this.moreMenu.panel.querySelector('[data-action="transfer"]').hidden = !isOwner;
     this.moreMenu.panel.querySelector('[data-action="leave"]').hidden = isOwner;
     this.closeButton.hidden = !closed;
-    this.state.textContent = chat.status === "ended" ? "Ended" : this.readOnly ? "Read-only" : "";
+    this.state.textContent = chat.status === "ended" ? gettext("Ended") : this.readOnly ? gettext("Read-only") : "";
     this.renderEnding();
     this.endedNote.hidden = !closed;
     if (closed) this.renderEndedNote();
@@ -183,12 +184,12 @@ export class ChatTab {
 
   renderEndedNote() {
     const chat = this.chat;
-    const state = { ended: "Ended", missed: "Missed" }[chat.status] || this.readOnlyReason || "Read-only";
+    const state = { ended: gettext("Ended"), missed: gettext("Missed") }[chat.status] || this.readOnlyReason || gettext("Read-only");
     const parts = [h("strong", { text: state })];
     if (chat.ended_at) parts.push(" · ", timeElement(chat.ended_at));
     if (chat.ticket_id) {
-      const label = chat.status === "missed" ? "Missed chat ticket" : "Transcript ticket";
-      parts.push(" · ", h("a", { href: `/tickets/${chat.ticket_id}/`, text: `${label} #${chat.ticket_id}` }));
+      const label = chat.status === "missed" ? gettext("Missed chat ticket #%(id)s") : gettext("Transcript ticket #%(id)s");
+      parts.push(" · ", h("a", { href: `/tickets/${chat.ticket_id}/`, text: interpolate(label, { id: chat.ticket_id }) }));
     }
     this.endedNote.replaceChildren(...parts);
   }
@@ -199,7 +200,10 @@ export class ChatTab {
     this.endingBanner.hidden = !ending;
     if (!ending) return;
     const text = this.endingBanner.querySelector(".ending-text");
-    this.stopCountdown = countdown(this.chat.ends_at, (left) => (text.textContent = `This chat ends in ${left}`));
+    this.stopCountdown = countdown(
+      this.chat.ends_at,
+      (left) => (text.textContent = interpolate(gettext("This chat ends in %(time)s"), { time: left })),
+    );
   }
 
   // A message frame; the sequence drops duplicates and fetches what a gap shows was missed.
@@ -242,7 +246,8 @@ export class ChatTab {
     this.unread += 1;
     this.badge.textContent = String(this.unread);
     this.badge.hidden = false;
-    this.badge.setAttribute("aria-label", `${this.unread} unread`);
+    const count = this.unread;
+    this.badge.setAttribute("aria-label", interpolate(ngettext("%(count)s unread", "%(count)s unread", count), { count }));
   }
 
   clearUnread() {

@@ -1,6 +1,7 @@
 // More Actions → Transfer this Chat / Invite other Agents / Leave chat, for the chat of a tab.
 // Actions go through the REST API; what happened comes back over the agent socket (handover.js).
 import { h } from "../common/dom.js";
+import { gettext, ngettext, interpolate } from "../common/i18n.js";
 import { agentFromTopbar } from "./shell.js";
 
 // `api(method, url, body)`: the REST client; `me`: the signed-in agent, left out of the lists. The
@@ -10,8 +11,8 @@ export function setupHandoverDialogs({ api, me = agentFromTopbar() }) {
   const transferDialog = document.getElementById("transfer-dialog");
   const inviteDialog = document.getElementById("invite-dialog");
   const departmentSelect = transferDialog.querySelector("#transfer-department");
-  requireAgents(transferDialog, "Choose the agent to transfer the chat to.");
-  requireAgents(inviteDialog, "Choose at least one agent to invite.");
+  requireAgents(transferDialog, gettext("Choose the agent to transfer the chat to."));
+  requireAgents(inviteDialog, gettext("Choose at least one agent to invite."));
 
   // Choosing agents ---------------------------------------------------------------------------
 
@@ -72,9 +73,9 @@ export function setupHandoverDialogs({ api, me = agentFromTopbar() }) {
       );
     };
     fieldset.replaceChildren(
-      ...(agents.length ? [] : [h("p", { class: "muted", text: "No other agent is available for chat right now." })]),
+      ...(agents.length ? [] : [h("p", { class: "muted", text: gettext("No other agent is available for chat right now.") })]),
       ...[...groups.entries()].flatMap(([slug, members]) => [
-        h("h3", { text: names.get(slug) || "No department" }),
+        h("h3", { text: names.get(slug) || gettext("No department") }),
         ...members.map((agent) => choice(slug, agent)),
       ]),
     );
@@ -83,8 +84,14 @@ export function setupHandoverDialogs({ api, me = agentFromTopbar() }) {
 
   // A dot for the presence and the same in words (the dot is never the only sign).
   function presenceNote(agent, selectable) {
-    const chats = selectable ? ` · ${agent.active_chats} chat${agent.active_chats === 1 ? "" : "s"}` : "";
-    const words = { online: selectable ? `Online${chats}` : "Online · No room", away: "Away", offline: "Offline" };
+    const count = agent.active_chats;
+    const words = {
+      online: selectable
+        ? interpolate(ngettext("Online · %(count)s chat", "Online · %(count)s chats", count), { count })
+        : gettext("Online · No room"),
+      away: gettext("Away"),
+      offline: gettext("Offline"),
+    };
     const presence = words[agent.presence] ? agent.presence : "offline";
     return h(
       "span",
@@ -149,7 +156,7 @@ export function setupHandoverDialogs({ api, me = agentFromTopbar() }) {
       if (departmentSelect.value) body.department = departmentSelect.value;
       try {
         const transfer = await api("POST", `/api/v1/chats/${tab.id}/transfer/`, body);
-        tab.setHandover(`Waiting for ${transfer.to_agent.name} to accept the transfer…`, transfer.id);
+        tab.setHandover(interpolate(gettext("Waiting for %(name)s to accept the transfer…"), { name: transfer.to_agent.name }), transfer.id);
       } catch (failure) {
         tab.noteHandover(failure.message);
       }
@@ -172,7 +179,7 @@ export function setupHandoverDialogs({ api, me = agentFromTopbar() }) {
           note: inviteDialog.querySelector("#invite-note").value,
         });
         const names = result.invitations.map((invitation) => invitation.invitee.name).join(", ");
-        tab.noteHandover(`Invited ${names}; waiting for an answer…`);
+        tab.noteHandover(interpolate(gettext("Invited %(names)s; waiting for an answer…"), { names }));
       } catch (failure) {
         tab.noteHandover(failure.message);
       }
@@ -183,7 +190,7 @@ export function setupHandoverDialogs({ api, me = agentFromTopbar() }) {
   async function leave(tab) {
     try {
       await api("POST", `/api/v1/chats/${tab.id}/leave/`);
-      tab.makeReadOnly("You left this chat");
+      tab.makeReadOnly(gettext("You left this chat"));
     } catch (failure) {
       tab.noteHandover(failure.message);
     }

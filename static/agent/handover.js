@@ -1,6 +1,7 @@
 // The answering side of a handover: the Transfer request / Invitation popups a receiving agent
 // answers with Accept or Decline, and the transfer.*, invitation.* and participant.* frames that
 // tell every side what happened. The dialogs that start one are in handover-dialogs.js.
+import { gettext, interpolate } from "../common/i18n.js";
 import { PopupStack } from "../common/popups.js";
 
 // `popupsEl`: where popups stack; `tabs`: ChatTabs; `api`: the REST client.
@@ -8,7 +9,7 @@ export function handoverHandlers({ me, popupsEl, tabs, api }) {
   const popups = new PopupStack(popupsEl); // "transfers/<id>" | "invitations/<id>" -> popup
 
   // `request`: "transfers/<id>" or "invitations/<id>", the popup's key and its API path.
-  function requestPopup(request, { kind, title, who, frame }) {
+  function requestPopup(request, { kind, title, label, who, frame }) {
     const answer = (verb) => async (popup) => {
       for (const button of popup.buttons) button.disabled = true;
       try {
@@ -20,14 +21,14 @@ export function handoverHandlers({ me, popupsEl, tabs, api }) {
     };
     popups.open(request, {
       kind,
-      label: `${title} from ${who}`,
+      label,
       title,
       visitor: `${who} · ${frame.visitor.name}`,
       question: frame.question,
       quote: frame.note,
       actions: [
-        { text: "Decline", onClick: answer("decline") },
-        { text: "Accept", primary: true, onClick: answer("accept") },
+        { text: gettext("Decline"), onClick: answer("decline") },
+        { text: gettext("Accept"), primary: true, onClick: answer("accept") },
       ],
     });
   }
@@ -38,7 +39,8 @@ export function handoverHandlers({ me, popupsEl, tabs, api }) {
   }
 
   function transferEnded(frame, text) {
-    if (frame.to.id === me.id) popups.close(`transfers/${frame.transfer_id}`, frame.type === "transfer.withdrawn" ? "Withdrawn" : null);
+    const note = frame.type === "transfer.withdrawn" ? gettext("Withdrawn") : null;
+    if (frame.to.id === me.id) popups.close(`transfers/${frame.transfer_id}`, note);
     if (frame.from.id === me.id) tabs.get(frame.chat_id)?.noteHandover(text);
   }
 
@@ -50,31 +52,49 @@ export function handoverHandlers({ me, popupsEl, tabs, api }) {
   return {
     "transfer.requested": (frame) => {
       if (frame.to.id !== me.id) return;
-      requestPopup(`transfers/${frame.transfer_id}`, { kind: "transfer", title: "Transfer request", who: frame.from.name, frame });
+      const who = frame.from.name;
+      requestPopup(`transfers/${frame.transfer_id}`, {
+        kind: "transfer",
+        title: gettext("Transfer request"),
+        label: interpolate(gettext("Transfer request from %(name)s"), { name: who }),
+        who,
+        frame,
+      });
     },
     "transfer.accepted": async (frame) => {
       popups.close(`transfers/${frame.transfer_id}`);
       const tab = tabs.get(frame.chat_id);
       if (frame.to.id === me.id) await joined(frame);
-      else if (frame.from.id === me.id && tab) tab.makeReadOnly(`Transferred to ${frame.to.name}`);
+      else if (frame.from.id === me.id && tab) tab.makeReadOnly(interpolate(gettext("Transferred to %(name)s"), { name: frame.to.name }));
     },
-    "transfer.declined": (frame) => transferEnded(frame, `${frame.to.name} declined the transfer; the chat stays with you.`),
-    "transfer.expired": (frame) => transferEnded(frame, `${frame.to.name} did not answer in time; the chat stays with you.`),
-    "transfer.withdrawn": (frame) => transferEnded(frame, "The transfer was withdrawn."),
+    "transfer.declined": (frame) =>
+      transferEnded(frame, interpolate(gettext("%(name)s declined the transfer; the chat stays with you."), { name: frame.to.name })),
+    "transfer.expired": (frame) =>
+      transferEnded(frame, interpolate(gettext("%(name)s did not answer in time; the chat stays with you."), { name: frame.to.name })),
+    "transfer.withdrawn": (frame) => transferEnded(frame, gettext("The transfer was withdrawn.")),
     "invitation.requested": (frame) => {
       if (frame.invitee.id !== me.id) return;
-      requestPopup(`invitations/${frame.invitation_id}`, { kind: "invite", title: "Invitation to a chat", who: frame.inviter.name, frame });
+      const who = frame.inviter.name;
+      requestPopup(`invitations/${frame.invitation_id}`, {
+        kind: "invite",
+        title: gettext("Invitation to a chat"),
+        label: interpolate(gettext("Invitation to a chat from %(name)s"), { name: who }),
+        who,
+        frame,
+      });
     },
     "invitation.accepted": async (frame) => {
       popups.close(`invitations/${frame.invitation_id}`);
       if (frame.invitee.id === me.id) await joined(frame);
-      else tabs.get(frame.chat_id)?.noteHandover(`${frame.invitee.name} joined the chat.`);
+      else tabs.get(frame.chat_id)?.noteHandover(interpolate(gettext("%(name)s joined the chat."), { name: frame.invitee.name }));
     },
-    "invitation.declined": (frame) => invitationEnded(frame, `${frame.invitee.name} declined the invitation.`),
-    "invitation.expired": (frame) => invitationEnded(frame, `${frame.invitee.name} did not answer the invitation.`),
+    "invitation.declined": (frame) =>
+      invitationEnded(frame, interpolate(gettext("%(name)s declined the invitation."), { name: frame.invitee.name })),
+    "invitation.expired": (frame) =>
+      invitationEnded(frame, interpolate(gettext("%(name)s did not answer the invitation."), { name: frame.invitee.name })),
     "participant.joined": (frame) => tabs.get(frame.chat_id)?.refreshParticipants(),
     "participant.left": (frame) => {
-      if (frame.agent.id === me.id) tabs.get(frame.chat_id)?.makeReadOnly("You left this chat");
+      if (frame.agent.id === me.id) tabs.get(frame.chat_id)?.makeReadOnly(gettext("You left this chat"));
       else tabs.get(frame.chat_id)?.refreshParticipants();
     },
   };

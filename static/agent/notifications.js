@@ -2,6 +2,7 @@
 // chats offered and still waiting, and, once the agent has allowed it with the account menu's
 // "Enable desktop notifications" (never asked on load), a desktop notification per new chat;
 // clicking it brings this tab to the front. Notifications go once the chat is taken or gone.
+import { gettext, interpolate } from "../common/i18n.js";
 
 // `offers`: Offers; `button`, `note`: the account menu's enable button and the line under it.
 export function setupAttention({ offers, button, note }) {
@@ -20,16 +21,16 @@ export function setupAttention({ offers, button, note }) {
       note.hidden = permission === "default";
       note.textContent =
         permission === "granted"
-          ? "Desktop notifications are on."
+          ? gettext("Desktop notifications are on.")
           : permission === "denied"
-            ? "Desktop notifications are blocked in this browser's site settings."
-            : "This browser has no desktop notifications.";
+            ? gettext("Desktop notifications are blocked in this browser's site settings.")
+            : gettext("This browser has no desktop notifications.");
     }
   }
 
   function notify(frame) {
     if (!document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
-    const notification = new Notification(`New chat from ${frame.visitor.name}`, {
+    const notification = new Notification(interpolate(gettext("New chat from %(name)s"), { name: frame.visitor.name }), {
       body: frame.question,
       tag: `chat-${frame.chat_id}`,
     });

@@ -3,6 +3,7 @@
 // waiting list shows it) and is remembered for this browser tab, so the next page does not pop
 // it up again. The ringer plays while any popup is shown. Listeners (the waiting list, the title
 // count, desktop notifications) hear of every change.
+import { gettext, interpolate } from "../common/i18n.js";
 import { PopupStack } from "../common/popups.js";
 
 const ASIDE_KEY = "helpdesk.offersPutAside";
@@ -10,7 +11,7 @@ const MAX_PAGES = 20;
 // Refusals after which the chat no longer waits for this agent (else it stays, put aside).
 const GONE_CODES = new Set(["already_accepted", "chat_closed", "not_found"]);
 // Why an offer went, shown on its popup for a moment (chat.offer_withdrawn's reason).
-const WITHDRAWN_TEXT = { missed: "The visitor left", timeout: "Not answered in time: offered to a colleague" };
+const WITHDRAWN_TEXT = { missed: gettext("The visitor left"), timeout: gettext("Not answered in time: offered to a colleague") };
 
 function loadAside() {
   try {
@@ -60,12 +61,12 @@ export class Offers {
     this.waiting.set(frame.chat_id, frame);
     if (!this.aside.has(frame.chat_id)) {
       const popup = this.popups.open(frame.chat_id, {
-        label: `New chat from ${frame.visitor.name}`,
-        title: "New chat",
+        label: interpolate(gettext("New chat from %(name)s"), { name: frame.visitor.name }),
+        title: gettext("New chat"),
         visitor: frame.visitor.name,
         question: frame.question,
         tag: frame.department_name ?? frame.department,
-        actions: [{ text: "Accept", primary: true, onClick: () => this.accept(frame.chat_id) }],
+        actions: [{ text: gettext("Accept"), primary: true, onClick: () => this.accept(frame.chat_id) }],
         onLater: () => this.putAside(frame.chat_id),
       });
       if (popup && frame.ring) this.ringer.ring();
@@ -80,11 +81,11 @@ export class Offers {
     const button = popup?.buttons.at(-1);
     if (button) {
       button.disabled = true;
-      button.textContent = "Accepting…";
+      button.textContent = gettext("Accepting…");
     }
     if (!this.send({ type: "chat.accept", chat_id: chatId })) {
       this.pending.add(chatId);
-      popup?.setNote("Connecting…");
+      popup?.setNote(gettext("Connecting…"));
     }
   }
 
@@ -168,7 +169,8 @@ export class Offers {
       "chat.offered": (frame) => this.show(frame),
       "chat.offer_withdrawn": (frame) => {
         const who = frame.agent && frame.agent.id !== me.id ? frame.agent.name : null;
-        const text = frame.reason === "accepted" ? (who ? `Accepted by ${who}` : null) : WITHDRAWN_TEXT[frame.reason] || null;
+        const accepted = who ? interpolate(gettext("Accepted by %(name)s"), { name: who }) : null;
+        const text = frame.reason === "accepted" ? accepted : WITHDRAWN_TEXT[frame.reason] || null;
         this.withdraw(frame.chat_id, text, frame.reason);
       },
       "chat.accepted": async (frame) => {
@@ -177,7 +179,10 @@ export class Offers {
           const tab = await this.tabs.open(frame.chat_id);
           await tab.refresh();
         } else {
-          this.withdraw(frame.chat_id, `Accepted by ${frame.agent ? frame.agent.name : "another agent"}`);
+          this.withdraw(
+            frame.chat_id,
+            frame.agent ? interpolate(gettext("Accepted by %(name)s"), { name: frame.agent.name }) : gettext("Accepted by another agent"),
+          );
         }
       },
     };

@@ -4,6 +4,7 @@
 // (NotAllowedError, not an interrupted play) show a "Click to enable sound" button; the first
 // click or key press anywhere on the page starts the ring too.
 import { h } from "../common/dom.js";
+import { gettext } from "../common/i18n.js";
 
 export class Ringer {
   // `container`: where the hint goes; `isOn()`: the agent's ringer setting.
@@ -52,7 +53,7 @@ export class Ringer {
     this.hint = h("button", {
       type: "button",
       class: "sound-hint",
-      text: "🔔 Click to enable sound",
+      text: "🔔 " + gettext("Click to enable sound"),
       onclick: () => this.play(),
     });
     this.container.prepend(this.hint);

@@ -4,6 +4,7 @@
 // the tab is hidden. A page with more to do (the dashboard's tabs) passes its part in.
 import { api } from "../common/api.js";
 import { h } from "../common/dom.js";
+import { gettext } from "../common/i18n.js";
 import { frameRouter, reportFailure } from "../common/router.js";
 import { ReconnectingSocket, wsUrl } from "../common/socket.js";
 import { setupAccountMenu } from "./account.js";
@@ -91,7 +92,7 @@ export function startAgentShell({ me = agentFromTopbar(), tabs = null, handlers 
     },
     onState: (state) => {
       connectionEl.hidden = state === "open";
-      connectionEl.textContent = state === "refused" ? "Signed out: reload the page" : "Reconnecting…";
+      connectionEl.textContent = state === "refused" ? gettext("Signed out: reload the page") : gettext("Reconnecting…");
     },
   });
   return { send, offers, ringer };

@@ -3,6 +3,7 @@
 // chat's Visitor Info button (.info-toggle) unfolds it over the chat; Hide (.info-fold), Escape or
 // that button again folds it.
 import { h, timeElement } from "../common/dom.js";
+import { gettext } from "../common/i18n.js";
 
 export class VisitorInfo {
   // `isCurrent(chatId)`: whether that chat is still in front when its answer comes back.
@@ -48,14 +49,14 @@ export class VisitorInfo {
     this.syncToggles(); // a tab opened since has its own button
     const info = await this.api("GET", `/api/v1/chats/${chatId}/visitor-info/`);
     if (!this.isCurrent(chatId)) return;
-    document.getElementById("info-browser").textContent = info.visitor.browser || "Unknown";
-    document.getElementById("info-os").textContent = info.visitor.operating_system || "Unknown";
-    document.getElementById("info-location").textContent = info.visitor.location || "Unknown";
-    fillList(document.getElementById("recent-chats"), info.recent_chats, "No earlier chats.", (chat) => [
+    document.getElementById("info-browser").textContent = info.visitor.browser || gettext("Unknown");
+    document.getElementById("info-os").textContent = info.visitor.operating_system || gettext("Unknown");
+    document.getElementById("info-location").textContent = info.visitor.location || gettext("Unknown");
+    fillList(document.getElementById("recent-chats"), info.recent_chats, gettext("No earlier chats."), (chat) => [
       h("button", { type: "button", text: chat.question, onclick: () => this.openReadOnly(chat.id) }),
       h("div", { class: "muted" }, timeElement(chat.started_at), ` · ${chat.status}`),
     ]);
-    fillList(document.getElementById("recent-tickets"), info.recent_tickets, "No tickets yet.", (ticket) => [
+    fillList(document.getElementById("recent-tickets"), info.recent_tickets, gettext("No tickets yet."), (ticket) => [
       h("a", { href: ticket.url, text: `#${ticket.id} ${ticket.subject}` }),
       h("div", { class: "muted" }, timeElement(ticket.created_at), ` · ${ticket.status_label}`),
     ]);

@@ -5,6 +5,7 @@
 // no frame), and kept current from the offers (chat.offered, chat.offer_withdrawn, chat.accepted).
 // A chat whose popup is shown is in the popup instead.
 import { h } from "../common/dom.js";
+import { gettext } from "../common/i18n.js";
 import { reportFailure } from "../common/router.js";
 
 const REFRESH_MS = 20_000;
@@ -68,7 +69,7 @@ export class WaitingList {
     const row = this.rows.get(chatId);
     if (!row) return;
     row.button.disabled = false;
-    row.button.textContent = "Accept";
+    row.button.textContent = gettext("Accept");
     row.note.textContent = detail;
   }
 
@@ -76,7 +77,7 @@ export class WaitingList {
     const row = this.rows.get(chatId);
     row.note.textContent = "";
     row.button.disabled = true;
-    row.button.textContent = "Accepting…";
+    row.button.textContent = gettext("Accepting…");
     this.offers.accept(chatId);
   }
 
@@ -92,19 +93,26 @@ export class WaitingList {
     }
     for (const chat of listed) this.listEl.append(this.rows.get(chat.id)?.element || this.row(chat));
     this.emptyEl.hidden = listed.length > 0;
-    this.emptyEl.textContent = this.chats.size ? "Every chat waiting is in a popup above." : "No chats waiting.";
+    this.emptyEl.textContent = this.chats.size ? gettext("Every chat waiting is in a popup above.") : gettext("No chats waiting.");
     this.countEl.textContent = this.chats.size ? String(this.chats.size) : "";
     this.tick();
   }
 
   row(chat) {
-    const time = h("time", { class: "waited", datetime: chat.startedAt, title: "Waiting for" });
-    const button = h("button", { type: "button", class: "button primary small", text: "Accept", onclick: () => this.accept(chat.id) });
+    const time = h("time", { class: "waited", datetime: chat.startedAt, title: gettext("Waiting for") });
+    const button = h("button", { type: "button", class: "button primary small", text: gettext("Accept"), onclick: () => this.accept(chat.id) });
     const note = h("span", { class: "waiting-note muted", role: "status" });
     const element = h(
       "li",
       { class: "waiting-item" },
-      h("p", { class: "waiting-visitor" }, h("strong", { text: chat.visitorName }), " ", h("span", { class: "visually-hidden", text: "waiting for" }), time),
+      h(
+        "p",
+        { class: "waiting-visitor" },
+        h("strong", { text: chat.visitorName }),
+        " ",
+        h("span", { class: "visually-hidden", text: gettext("waiting for") }),
+        time,
+      ),
       h("p", { class: "waiting-question", text: chat.question }),
       h("p", { class: "waiting-actions" }, h("span", { class: "waiting-department", text: chat.department }), note, button),
     );
@@ -123,7 +131,7 @@ function fromFrame(frame) {
     id: frame.chat_id,
     visitorName: frame.visitor.name,
     question: frame.question,
-    department: frame.department_name ?? frame.department ?? "All departments",
+    department: frame.department_name ?? frame.department ?? gettext("All departments"),
     startedAt: frame.started_at,
   };
 }
@@ -133,7 +141,7 @@ function fromChat(chat) {
     id: chat.id,
     visitorName: chat.visitor.name,
     question: chat.question,
-    department: chat.department_name ?? "All departments",
+    department: chat.department_name ?? gettext("All departments"),
     startedAt: chat.started_at,
   };
 }
