@@ -1,8 +1,9 @@
 """The message catalogs in locale/.
 
 `python -m tools.messages update` regenerates them from the code (Django's makemessages) and
-compiles each .po into its .mo; commit both. `python -m tools.messages check` (run by `make test`)
-fails when they are out of date:
+compiles each .po into its .mo; commit both. `todo --language de` lists the visitor's strings a
+catalog still lacks; `compile --language de` compiles one language's .po files after translating.
+`python -m tools.messages check` (run by `make test`) fails when they are out of date:
 - a string in the code is missing from a catalog, or a catalog keeps one the code dropped;
 - a visitor-side string (VISITOR_SOURCES) is untranslated or fuzzy in a shipped language;
 - msgfmt finds a broken entry (a placeholder missing from its translation, say);
@@ -47,6 +48,9 @@ VISITOR_SOURCES = (
     "chat/serializers/",
     "chat/services/offline.py",
     "chat/services/aftercare.py",
+    "chat/services/starting.py",
+    "chat/services/checks.py",
+    "tickets/services.py",  # the offline message's confirmation e-mail
     "helpdesk/platform/",
 )
 
@@ -63,15 +67,15 @@ def makemessages(root: Path) -> None:
         )
 
 
-def catalogs(root: Path):
-    for language in LANGUAGES:
+def catalogs(root: Path, languages=LANGUAGES):
+    for language in languages:
         for domain in DOMAINS:
             yield root / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
 
 
-def compile_all() -> None:
+def compile_all(languages=LANGUAGES) -> None:
     """Each .po into its .mo, with the header makemessages leaves blank filled in."""
-    for po_path in catalogs(ROOT):
+    for po_path in catalogs(ROOT, languages):
         po = polib.pofile(str(po_path), wrapwidth=0)
         language = po_path.parent.parent.name
         po.metadata.update(
@@ -104,6 +108,14 @@ def is_translated(entry) -> bool:
     return "fuzzy" not in entry.flags and all(texts)
 
 
+def untranslated_visitor_strings(po) -> list:
+    return [
+        entry
+        for entry in po
+        if any(path.startswith(VISITOR_SOURCES) for path, _line in entry.occurrences) and not is_translated(entry)
+    ]
+
+
 def problems_in(po_path: Path, fresh_path: Path) -> list[str]:
     name = po_path.relative_to(ROOT)
     if not po_path.exists():
@@ -118,10 +130,8 @@ def problems_in(po_path: Path, fresh_path: Path) -> list[str]:
     for same in current.keys() & committed.keys():
         if current[same] != committed[same]:
             found.append(f"{name}: {same[1]!r} moved to {', '.join(current[same])}")
-    for entry in po:
-        visitor_side = any(path.startswith(VISITOR_SOURCES) for path, _line in entry.occurrences)
-        if visitor_side and not is_translated(entry):
-            found.append(f"{name}: a visitor's string is not translated (or fuzzy): {entry.msgid!r}")
+    for entry in untranslated_visitor_strings(po):
+        found.append(f"{name}: a visitor's string is not translated (or fuzzy): {entry.msgid!r}")
     msgfmt = subprocess.run(["msgfmt", "--check", "-o", os.devnull, str(po_path)], capture_output=True, text=True)
     if msgfmt.returncode:
         found.append(f"{name}: msgfmt --check: {msgfmt.stderr.strip()}")
@@ -157,12 +167,22 @@ def check() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["update", "check"])
-    if parser.parse_args().action == "update":
+    parser.add_argument("action", choices=["update", "check", "todo", "compile"])
+    parser.add_argument("--language", choices=LANGUAGES, action="append", help="todo, compile: only these")
+    arguments = parser.parse_args()
+    languages = arguments.language or LANGUAGES
+    if arguments.action == "update":
         makemessages(ROOT)
         compile_all()
-        return 0
-    return check()
+    elif arguments.action == "compile":
+        compile_all(languages)
+    elif arguments.action == "todo":
+        for po_path in catalogs(ROOT, languages):
+            for entry in untranslated_visitor_strings(polib.pofile(str(po_path))):
+                print(f"{po_path.relative_to(ROOT)}: {entry.msgid!r}")
+    else:
+        return check()
+    return 0
 
 
 if __name__ == "__main__":
