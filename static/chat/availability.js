@@ -4,6 +4,7 @@
 // that way (or a list that could not be read) counts as available: the chat is then started, and
 // the server still turns a chat nobody takes into a missed one.
 import { api } from "../common/api.js";
+import { pageLocale } from "../common/i18n.js";
 
 export const DEPARTMENTS_URL = "/api/v1/departments/";
 const DEFAULT_COLOUR = "#2563eb";
@@ -46,7 +47,7 @@ export function availabilityFor(departments, slug) {
 }
 
 // "Monday, 2 June, 09:00 CEST" in the visitor's language and time zone.
-export function formatOpening(iso, locale = undefined) {
+export function formatOpening(iso, locale = pageLocale()) {
   const moment = new Date(iso);
   if (Number.isNaN(moment.getTime())) return "";
   const sameWeek = moment.getTime() - Date.now() < 6 * 24 * 3600 * 1000;

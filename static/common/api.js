@@ -17,7 +17,14 @@ export async function api(method, url, body, headers = {}) {
   const response = await fetch(url, {
     method,
     credentials: "same-origin",
-    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken(), ...headers },
+    headers: {
+      Accept: "application/json",
+      // Error details in the page's language (the visitor's ?lang= / data-lang included).
+      "Accept-Language": document.documentElement.lang || "en",
+      "Content-Type": "application/json",
+      "X-CSRFToken": csrfToken(),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = response.status === 204 ? null : await response.json().catch(() => null);

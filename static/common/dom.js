@@ -1,5 +1,5 @@
 // DOM helpers. Text from chats is only ever set as text nodes; links are built as elements.
-import { interpolate, pgettext } from "./i18n.js";
+import { interpolate, pageLocale, pgettext } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -46,8 +46,8 @@ export function mailtoHref(address) {
 
 // The one date format of every page: the viewer's locale and time zone, through Intl. A message in
 // a live chat shows the time alone, in the same style.
-const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const TIME = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
+const DATE_TIME = new Intl.DateTimeFormat(pageLocale(), { dateStyle: "medium", timeStyle: "short" });
+const TIME = new Intl.DateTimeFormat(pageLocale(), { timeStyle: "short" });
 
 export function formatTime(iso) {
   return TIME.format(new Date(iso));

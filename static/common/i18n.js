@@ -20,3 +20,11 @@ export function pgettext(context, msgid) {
 export function interpolate(format, values) {
   return format.replace(/%\(([a-z_]+)\)s/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
+
+/** The locale for dates and numbers: the browser's own variant of the page's language ("en-GB" on
+ * an English page), else the page's language, so a date never speaks another language than the page. */
+export function pageLocale() {
+  const language = document.documentElement.lang || "en";
+  const own = (navigator.languages || []).find((tag) => tag.split("-")[0].toLowerCase() === language);
+  return own || language;
+}
