@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_noop
 
 # Every agent is in this group; its permissions (e.g. on canned messages) are what agents may
 # do by default, and a manager can change them in the admin.
@@ -30,7 +31,8 @@ class Department(models.Model):
 
     ONE_AT_A_TIME = (Routing.ROUND_ROBIN, Routing.LEAST_BUSY)
 
-    DEFAULT_GREETING = "We usually answer within a few minutes"
+    # Stored as the default; shown to visitors in their language while a manager has not changed it.
+    DEFAULT_GREETING = gettext_noop("We usually answer within a few minutes")
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)

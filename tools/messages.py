@@ -51,6 +51,7 @@ VISITOR_SOURCES = (
     "chat/services/starting.py",
     "chat/services/checks.py",
     "tickets/services.py",  # the offline message's confirmation e-mail
+    "helpdesk/models.py",  # the default greeting
     "helpdesk/platform/",
 )
 

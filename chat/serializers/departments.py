@@ -1,6 +1,7 @@
 """Departments as visitors see them before asking: whether a chat could start now, and what to
 show when it cannot (chat.selectors.departments_with_availability)."""
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from chat.selectors import OfflineReason
@@ -20,6 +21,15 @@ class DepartmentSerializer(BaseDepartmentSerializer):
     opens_at = serializers.DateTimeField(
         allow_null=True, read_only=True, help_text="While outside business hours, the next opening (within 14 days)."
     )
+    greeting = serializers.SerializerMethodField(
+        help_text="Shown to visitors above the pre-chat form: the manager's text as written, or the shipped "
+        "default in the request's language."
+    )
+
+    def get_greeting(self, department) -> str:
+        if department.greeting == department.DEFAULT_GREETING:  # not the manager's words: ours, translated
+            return gettext(department.DEFAULT_GREETING)
+        return department.greeting
 
     class Meta(BaseDepartmentSerializer.Meta):
         fields = [

@@ -52,6 +52,7 @@ def test_german_via_data_lang(daphne_server, new_page, sales):
 
 
 def test_the_chat_page_follows_the_browser_without_data_lang(daphne_server, browser, sales):
+    AgentFactory(display_name="Alice Agent", departments=[sales], ringer=False)  # so the chat form shows
     context = browser.new_context(locale="fr-FR")  # Accept-Language: fr-FR
     try:
         page = context.new_page()

@@ -16,6 +16,7 @@ from chat.models import Chat
 from helpdesk.models import Agent, Department, OpeningHours
 from tests.factories import AgentFactory
 from tests.support.browser import in_a_thread, screenshot, start_visitor_chat
+from tests.support.languages import translated
 from tests.support.processes import wait_until
 from tickets.models import Ticket
 
@@ -137,13 +138,14 @@ def test_outside_business_hours_the_form_says_when_the_department_opens(daphne_s
 
     german_page.goto(f"{daphne_server.url}/chat/?department=sales")
     notice = german_page.locator("#away-notice")
-    expect(notice).to_contain_text("We are closed right now")
+    # The browser asks for German: the page speaks it (the manager's away message stays as written).
+    expect(notice).to_contain_text(translated("de", "We are closed right now", javascript=True))
     expect(notice).to_contain_text("Back soon.")
     opens = german_page.locator("#away-opens")
     expect(opens).to_contain_text(GERMAN_WEEKDAYS[opening.weekday()])  # the visitor's language
     expect(opens).to_contain_text(f"{opening:%H:%M}")  # and time zone
     screenshot(german_page, "visitor-offline-closed")
-    expect(german_page.get_by_role("button", name="Send message")).to_be_visible()
+    expect(german_page.get_by_role("button", name=translated("de", "Send message", javascript=True))).to_be_visible()
 
 
 def test_the_last_agent_going_offline_while_the_visitor_waits_offers_the_form_with_what_they_wrote(

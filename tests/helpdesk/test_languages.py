@@ -124,3 +124,14 @@ def test_the_transcript_is_e_mailed_in_the_language_asked_in(client, sales):
     (sent,) = mail.outbox
     assert sent.subject.startswith(in_language("es", "Transcript of your chat: %(question)s").split("%")[0])
     assert '<html lang="es">' in sent.alternatives[0][0]
+
+
+def test_the_shipped_greeting_is_translated_a_managers_own_is_not(client, sales, support):
+    support.greeting = "Ask us anything"
+    support.save()
+    response = client.get("/api/v1/departments/", HTTP_ACCEPT_LANGUAGE="fr")
+    greetings = {department["slug"]: department["greeting"] for department in response.json()}
+    assert greetings == {
+        "sales": in_language("fr", "We usually answer within a few minutes"),
+        "support": "Ask us anything",
+    }
