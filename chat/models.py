@@ -70,6 +70,10 @@ class Chat(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        permissions = [
+            ("view_reports", "Can view chat reports"),
+            ("monitor_chats", "Can use the live monitor: watch chats, reassign them, set agents Offline"),
+        ]
         indexes = [
             models.Index(fields=["status", "ends_at"], name="chat_status_ends_at"),
             models.Index(fields=["status", "missed_deadline"], name="chat_status_missed_deadline"),
@@ -125,6 +129,8 @@ class Message(models.Model):
     # NULL, not "", for "no client id": the unique constraint must not treat those as equal.
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField()
+    # An internal note: agents only, never sent to the visitor (socket, API, transcript e-mail).
+    internal = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["chat", "seq"]

@@ -31,6 +31,13 @@ class Department(models.Model):
 
     ONE_AT_A_TIME = (Routing.ROUND_ROBIN, Routing.LEAST_BUSY)
 
+    class TicketStatus(models.TextChoices):
+        """The statuses of tickets.models.Ticket (the shared domain cannot import tickets)."""
+
+        OPEN = "open", "Open"
+        ON_HOLD = "on_hold", "On Hold"
+        CLOSED = "closed", "Closed"
+
     # Stored as the default; shown to visitors in their language while a manager has not changed it.
     DEFAULT_GREETING = gettext_noop("We usually answer within a few minutes")
 
@@ -60,6 +67,13 @@ class Department(models.Model):
         choices=Routing.choices,
         default=Routing.BROADCAST,
         help_text="One at a time: unanswered within OFFER_TIMEOUT_SECONDS, the chat moves to the next agent.",
+    )
+    answered_ticket_status = models.CharField(
+        max_length=10,
+        choices=TicketStatus.choices,
+        default=TicketStatus.CLOSED,
+        help_text="The status a transcript ticket starts in when an agent answered the chat and it ended. "
+        "Missed, abandoned and offline-message tickets always start Open.",
     )
 
     class Meta:
