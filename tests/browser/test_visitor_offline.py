@@ -99,7 +99,9 @@ def test_the_last_agent_leaving_while_the_page_is_open_turns_start_into_the_offl
 ):
     otto = AgentFactory(display_name="Otto", departments=[sales])
     page = new_page()
-    page.goto(f"{daphne_server.url}/chat/?department=sales")
+    # Otto goes only once the page has read who is there (else the page reads "nobody" at load).
+    with page.expect_response(lambda response: "/api/v1/departments/" in response.url):
+        page.goto(f"{daphne_server.url}/chat/?department=sales")
     expect(page.get_by_role("button", name="Start chat")).to_be_enabled()
     Agent.objects.filter(pk=otto.pk).update(chat_status=Agent.ChatStatus.OFFLINE)
     page.get_by_label("Name").fill("Vera")
