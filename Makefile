@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run prod-local test lint format messages screenshots bench bench-chat bench-timed bench-soak bench-canned clean chromium gettext
+.PHONY: run prod-local test lint format messages screenshots bench bench-chat bench-timed bench-soak bench-canned bench-reports clean chromium gettext
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ format: $(STAMP)
 
 # Measurements for docs/performance.md (loopback only, bounded; results in bench/results/).
 # SQLite and embedded Redis by default; set DATABASE_URL / REDIS_URL to measure those servers.
-bench: bench-chat bench-timed bench-canned
+bench: bench-chat bench-timed bench-canned bench-reports
 
 # Latency, loss and CPU per message: the product beside the stock and the tuned bare relay.
 bench-chat: $(STAMP)
@@ -69,6 +69,10 @@ bench-soak: $(STAMP)
 
 bench-canned: $(STAMP)
 	$(PY) bench/canned_suggest.py
+
+# p95 of the chat reports (selector and API) per group_by over 100,000 chats.
+bench-reports: $(STAMP)
+	$(PY) bench/reports.py
 
 # Re-take docs/screenshots/*.png from a live server.
 screenshots: $(STAMP) chromium

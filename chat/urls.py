@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.api import agents, chats, handover
+from chat.api import agents, chats, handover, monitor, reports
 from chat.api.offline_messages import OfflineMessageView
 from chat.api.visitor_aftercare import VisitorChatRatingView, VisitorChatTranscriptEmailView
 
@@ -27,6 +27,16 @@ urlpatterns = [
         "visitor/chats/<int:chat_id>/transcript-email/",
         VisitorChatTranscriptEmailView.as_view(),
         name="visitor-chat-transcript-email",
+    ),
+    path("reports/chats/", reports.ChatReportView.as_view(), name="report-chats"),
+    path("monitor/", monitor.MonitorView.as_view(), name="monitor-state"),
+    path(
+        "monitor/agents/<int:agent_id>/chat-status/",
+        monitor.MonitorAgentChatStatusView.as_view(),
+        name="monitor-agent-chat-status",
+    ),
+    path(
+        "monitor/chats/<int:chat_id>/reassign/", monitor.MonitorChatReassignView.as_view(), name="monitor-chat-reassign"
     ),
     path("chats/", chats.ChatListView.as_view(), name="chat-list"),
     path("chats/<int:chat_id>/", chats.ChatDetailView.as_view(), name="chat-detail"),

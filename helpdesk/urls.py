@@ -4,8 +4,8 @@ from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from chat import report_page, widget_strings
 from chat import views as chat_views
-from chat import widget_strings
 from chat.api import agents as chat_agents_api
 from chat.api import departments as chat_departments_api
 from helpdesk.agents import accounts
@@ -29,6 +29,8 @@ urlpatterns = [
     path("demo/", chat_views.widget_demo, name="widget-demo"),
     # The translations our JavaScript uses (static/common/i18n.js), in the request's language.
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["helpdesk"]), name="javascript-catalog"),
+    path("reports/", report_page.chat_reports, name="chat-reports"),
+    path("monitor/", chat_views.monitor_page, name="monitor"),
     path("tickets/", ticket_views.ticket_list, name="ticket-list-page"),
     path("tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="ticket-detail-page"),
     path("", include("canned.page_urls")),
