@@ -83,8 +83,9 @@ class ChatReportView(APIView):
             response["Content-Disposition"] = f'attachment; filename="{report_filename(report)}"'
         return response
 
-    def handle_exception(self, exc):
-        # Errors are JSON ({"code", "detail"}) whatever format was asked for.
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Only a report is CSV: errors ({"code", "detail"}) and OPTIONS stay JSON whatever the format.
+        is_report = isinstance(getattr(response, "data", None), dict) and "rows" in response.data
+        if isinstance(getattr(request, "accepted_renderer", None), ReportCSVRenderer) and not is_report:
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -3,24 +3,27 @@
 import re
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chat.reports import FIGURES, GROUPINGS, MAX_DAYS, ReportRange, default_range
 from helpdesk.models import Department
 from helpdesk.platform.fields import QuerySerializer, SlugReferenceField
 
-DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
+# Years 1970 to 2999: a day's bounds in any time zone stay representable.
+DATE_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"
 
 
+@extend_schema_field({"type": "string", "format": "date", "pattern": DATE_PATTERN})
 class DateField(serializers.DateField):
-    """A date as YYYY-MM-DD exactly (the schema's `format: date`); DRF would take 2026-1-1 too."""
+    """A date as YYYY-MM-DD exactly (DRF would take 2026-1-1 too), in the years 1970 to 2999."""
 
     def __init__(self, **kwargs):
         super().__init__(input_formats=["iso-8601"], **kwargs)
 
     def to_internal_value(self, value):
-        if not isinstance(value, str) or not DATE.match(value):
-            self.fail("invalid", format="YYYY-MM-DD")
+        if not isinstance(value, str) or not re.fullmatch(DATE_PATTERN, value):
+            self.fail("invalid", format="YYYY-MM-DD (1970-2999)")
         return super().to_internal_value(value)
 
 
@@ -30,16 +33,23 @@ class ChatReportQuerySerializer(QuerySerializer):
         required=False,
         help_text="First day (YYYY-MM-DD, in the site's time zone); default: 6 days before `to`.",
     )
-    to = DateField(required=False, help_text="Last day, inclusive; default: today.")
+    to = DateField(
+        required=False, help_text="Last day, inclusive; default: 6 days after `from`; neither given: the last 7 days."
+    )
     department = SlugReferenceField(
         slug_field="slug", queryset=Department.objects.all(), required=False, help_text="A department's slug."
     )
     group_by = serializers.ChoiceField(choices=list(GROUPINGS), default="day")
 
     def validate(self, data):
-        default = default_range()
-        last = data.get("to") or default.last
-        first = data.get("from") or last - (default.last - default.first)
+        first, last = data.get("from"), data.get("to")
+        week = default_range()
+        if first is None and last is None:
+            first, last = week.first, week.last
+        elif first is None:
+            first = last - (week.last - week.first)
+        elif last is None:
+            last = first + (week.last - week.first)
         if last < first:
             raise serializers.ValidationError({"to": [_("`to` is before `from`.")]})
         if (last - first).days + 1 > MAX_DAYS:

@@ -290,6 +290,11 @@ def test_csv_quotes_what_a_spreadsheet_would_run(berlin, sales, manager):
     assert "'=HYPERLINK(1)" in content.content.decode()
 
 
+def test_options_is_json_also_with_format_csv(manager):
+    response = api_client_for(manager).options(URL, {"format": "csv"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+
+
 def test_anonymous_is_401_and_an_agent_without_the_permission_403(world, agent):
     assert APIClient().get(URL).status_code == 401
     response = api_client_for(agent).get(URL, {"format": "csv"})
@@ -303,6 +308,9 @@ def test_anonymous_is_401_and_an_agent_without_the_permission_403(world, agent):
         ({"from": "2026-02-30"}, "from"),
         ({"from": "yesterday"}, "from"),
         ({"to": "2026-1-1"}, "to"),
+        ({"to": "2026-01-01\n"}, "to"),
+        ({"from": "1969-12-31"}, "from"),
+        ({"from": "3000-01-01"}, "from"),
         ({"from": "2026-01-11", "to": "2026-01-10"}, "to"),
         ({"from": "2025-01-01", "to": "2026-01-02"}, "to"),  # 367 days
         ({"group_by": "week"}, "group_by"),
@@ -318,6 +326,20 @@ def test_bad_input_is_400(manager, query, field):
 
 def test_366_days_are_fine(manager):
     assert api_client_for(manager).get(URL, {"from": "2024-01-01", "to": "2024-12-31"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "span"),
+    [
+        ({"from": "2026-03-01"}, ("2026-03-01", "2026-03-07")),
+        ({"to": "2026-03-07"}, ("2026-03-01", "2026-03-07")),
+        ({"from": "1970-01-01"}, ("1970-01-01", "1970-01-07")),
+        ({"to": "2999-12-31"}, ("2999-12-25", "2999-12-31")),
+    ],
+)
+def test_one_end_given_makes_a_week(berlin, manager, query, span):
+    body = api_client_for(manager).get(URL, query).json()
+    assert (body["from"], body["to"]) == span
 
 
 def test_an_unknown_department_is_404_as_elsewhere(manager):
