@@ -2,15 +2,16 @@ import zoneinfo
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework.authtoken.models import TokenProxy
 
+from chat import services as chat_services
 from helpdesk.actors import actor_of_user
 from helpdesk.agents import services
+from helpdesk.agents.services import password_reset_offered
 from helpdesk.models import (
-    AGENTS_GROUP,
     Agent,
     ApiToken,
     ClosedDate,
@@ -35,7 +36,16 @@ class DepartmentForm(forms.ModelForm):
 
     class Meta:
         model = Department
-        fields = ["name", "slug", "routing", "greeting", "away_message", "widget_colour", "time_zone"]
+        fields = [
+            "name",
+            "slug",
+            "routing",
+            "answered_ticket_status",
+            "greeting",
+            "away_message",
+            "widget_colour",
+            "time_zone",
+        ]
         widgets = {
             "time_zone": forms.Select(choices=time_zone_choices()),
             "widget_colour": forms.TextInput(attrs={"type": "color"}),
@@ -80,12 +90,20 @@ class ClosedDateInline(admin.TabularInline):
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     form = DepartmentForm
-    list_display = ["name", "slug", "routing", "time_zone"]
+    list_display = ["name", "slug", "routing", "answered_ticket_status", "time_zone"]
     list_filter = ["routing"]
     radio_fields = {"routing": admin.VERTICAL}
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "routing"]}),
+        (
+            "Tickets",
+            {
+                "fields": ["answered_ticket_status"],
+                "description": "Every chat becomes a ticket when it ends. This is the status the ticket of a "
+                "chat an agent answered starts in; missed, abandoned and offline-message tickets start Open.",
+            },
+        ),
         ("What visitors see", {"fields": ["greeting", "away_message", "widget_colour"]}),
         (
             "Business hours",
@@ -102,12 +120,103 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 class AgentForm(forms.ModelForm):
     """The admin's agent form (ModelAdmin adds the model and fields): display names follow the
-    rule every name shown in a chat follows."""
+    rule every name shown in a chat follows. A manager may set the chat status of an agent
+    enabled for chat (AgentAdmin.save_model sets it through the chat service)."""
 
     def clean_display_name(self):
         name = self.cleaned_data["display_name"]
         validate_person_name(name)
         return name
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "chat_status" in self.fields:  # left out of a POST: unchanged
+            self.fields["chat_status"].required = False
+
+    def clean_chat_status(self):
+        return self.cleaned_data["chat_status"] or self.instance.chat_status
+
+    def clean(self):
+        cleaned = super().clean()
+        # self.instance still holds the stored values here (the form fills it in after clean).
+        status = cleaned.get("chat_status")
+        if status and status != self.instance.chat_status and not self.instance.chat_enabled:
+            self.add_error(
+                "chat_status",
+                "Only agents enabled for chat have a chat status: enable chat and save first.",
+            )
+        return cleaned
+
+
+class AgentAddForm(AgentForm):
+    """Add agent in one form: the user (user name, e-mail, password or an e-mailed link to set
+    one) and the agent profile, created together by helpdesk.agents.services.agent_add."""
+
+    username = forms.CharField(
+        label="User name",
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text="For signing in: letters, digits and @ . + - _ only.",
+    )
+    email = forms.EmailField(label="E-mail", required=False)
+    password1 = forms.CharField(
+        label="Password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    email_password_link = forms.BooleanField(
+        label="E-mail a link to set a password instead",
+        required=False,
+        help_text="The agent chooses their own password; leave the password fields empty.",
+    )
+
+    class Meta:
+        model = Agent
+        fields = ["display_name", "departments", "chat_enabled", "max_concurrent_chats"]
+        labels = {"display_name": "Name"}
+        help_texts = {"display_name": "How visitors and colleagues see the agent in chats."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not password_reset_offered():
+            field = self.fields["email_password_link"]
+            field.disabled = True
+            field.help_text = "Off: password reset e-mails are off on this desk (PASSWORD_RESET_ENABLED)."
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("A user with this user name already exists.")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if cleaned.get("email_password_link"):
+            if password1 or password2:
+                self.add_error("password1", "Leave the password empty when a link is e-mailed.")
+            if not cleaned.get("email") and "email" not in self.errors:
+                self.add_error("email", "An e-mail address is needed to send the link.")
+            return cleaned
+        if not password1:
+            self.add_error("password1", "Give a password, or e-mail a link to set one.")
+        elif password1 != password2:
+            self.add_error("password2", "The two passwords differ.")
+        else:
+            user = get_user_model()(username=cleaned.get("username", ""), email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(password1, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
 
 
 class ClosesSocketsOnDelete:
@@ -130,20 +239,75 @@ class ClosesSocketsOnDelete:
 @admin.register(Agent)
 class AgentAdmin(ClosesSocketsOnDelete, admin.ModelAdmin):
     form = AgentForm
+    add_form = AgentAddForm
     list_display = ["display_name", "user", "chat_enabled", "chat_status", "ringer", "max_concurrent_chats"]
     list_filter = ["chat_enabled", "chat_status", "departments"]
     search_fields = ["display_name", "user__username", "user__email"]
     filter_horizontal = ["departments"]
-    # Chat status and ringer are the agent's own, changed through agent_update_chat_settings
-    # (which also sends or withdraws offers); the admin shows them only.
-    readonly_fields = ["chat_status", "ringer"]
+    # The ringer is the agent's own; the chat status a manager may set too (an absent agent
+    # Offline), through agent_update_chat_settings as the agent's own switch does, so that offers
+    # are sent or withdrawn and chats nobody can take any more are missed.
+    readonly_fields = ["ringer"]
+    OWN = ("chat_status", "ringer")
+    add_fieldsets = [
+        (None, {"fields": ["username", "display_name", "email"]}),
+        ("Password", {"fields": ["password1", "password2", "email_password_link"]}),
+        ("Chats", {"fields": ["departments", "chat_enabled", "max_concurrent_chats"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs = {"form": self.add_form, **kwargs}
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and "chat_status" in form.base_fields:
+            form.base_fields["chat_status"].help_text = (
+                "Setting an agent Offline takes the chats offered to them away (and misses waiting chats "
+                "nobody else can take), as their own switch does. Agents enabled for chat only."
+            )
+        return form
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if not change:  # every agent is in the Agents group, however they were created
-            obj.user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
-        elif "chat_enabled" in form.changed_data and not obj.chat_enabled:
+        if not change:
+            self._add_agent(request, obj, form)
+            return
+        stored = Agent.objects.get(pk=obj.pk)
+        chosen = form.cleaned_data.get("chat_status") or stored.chat_status
+        if chosen != stored.chat_status:  # the stored agent is enabled for chat (AgentForm.clean)
+            stored = chat_services.agent_update_chat_settings(actor=stored, chat_status=chosen)
+        obj.chat_status, obj.ringer = stored.chat_status, stored.ringer
+        # Status and ringer are written by the service alone, never over a change the agent made.
+        obj.save(update_fields=[f.name for f in Agent._meta.concrete_fields if f.name not in ("id", *self.OWN)])
+        if "chat_enabled" in form.changed_data and not obj.chat_enabled:
             services.agent_sockets_revoke(user_id=obj.user_id)
+
+    def _add_agent(self, request, obj, form):
+        data = form.cleaned_data
+        link = bool(data.get("email_password_link"))
+        agent = services.agent_add(
+            actor=actor_of_user(request.user),
+            username=data["username"],
+            name=data["display_name"],
+            email=data.get("email") or "",
+            password=None if link else data["password1"],
+            email_password_link=link,
+            site_domain=request.get_host(),
+            use_https=request.is_secure(),
+            departments=list(data.get("departments") or []),
+            chat_enabled=data.get("chat_enabled", False),
+            max_concurrent_chats=data.get("max_concurrent_chats"),
+        )
+        for field in Agent._meta.concrete_fields:  # the admin goes on with `obj` (log, redirect)
+            setattr(obj, field.attname, getattr(agent, field.attname))
+        obj._state.adding, obj._state.db = False, agent._state.db
+        if link:
+            self.message_user(request, f"A link to set a password is being e-mailed to {agent.user.email}.")
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # agent_add set the new agent's departments
+            super().save_related(request, form, formsets, change)
 
     @staticmethod
     def user_id_of(agent) -> int:

@@ -8,7 +8,10 @@ from helpdesk.agents.permissions import IsAgent
 from tickets import selectors, services
 from tickets.serializers import (
     CommentSerializer,
+    ReplySerializer,
     ThreadEntrySerializer,
+    TicketBulkResultSerializer,
+    TicketBulkSerializer,
     TicketDetailSerializer,
     TicketListQuerySerializer,
     TicketSerializer,
@@ -84,7 +87,39 @@ class TicketCommentsView(_TicketEntryView):
     add_entry = services.ticket_comment_add
 
 
-class TicketRepliesView(_TicketEntryView):
-    """Reply by e-mail to a missed chat's requester; the reply is recorded on the thread."""
+class TicketRepliesView(APIView):
+    """Reply by e-mail to a missed chat's requester; the reply is recorded on the thread. With
+    `status`, the ticket's status is set in the same step (and not at all if the mail fails)."""
 
-    add_entry = services.ticket_reply_by_email
+    permission_classes = [IsAgent]
+
+    @extend_schema(request=ReplySerializer, responses={201: ThreadEntrySerializer})
+    def post(self, request, ticket_id: int):
+        serializer = ReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        entry = services.ticket_reply_by_email(
+            actor=request.user.agent, ticket_id=ticket_id, body=data["body"], status=data.get("status")
+        )
+        return Response(ThreadEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class TicketBulkView(APIView):
+    """Change the status and/or assignee of several tickets at once, all or none: each ticket is
+    checked and recorded (history, `ticket.updated`) as PATCH /tickets/{id}/ does it."""
+
+    permission_classes = [IsAgent]
+
+    @extend_schema(request=TicketBulkSerializer, responses={200: TicketBulkResultSerializer})
+    def post(self, request):
+        serializer = TicketBulkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        changed = services.tickets_bulk_update(
+            actor=request.user.agent,
+            ticket_ids=data["ids"],
+            status=data.get("status"),
+            assignee=data.get("assignee_id"),
+            assign="assignee_id" in data,
+        )
+        return Response({"changed": changed, "ids": sorted(set(data["ids"]))})

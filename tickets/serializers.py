@@ -2,7 +2,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.models import Agent, Department
-from helpdesk.platform.fields import IdReferenceField, QuerySerializer, SlugReferenceField, StrictCharField
+from helpdesk.platform.fields import (
+    MAX_ID,
+    IdReferenceField,
+    QuerySerializer,
+    SlugReferenceField,
+    StrictCharField,
+    StrictIntegerField,
+)
 from tickets.models import ThreadEntry, Ticket, TicketChange
 
 
@@ -105,3 +112,28 @@ class TicketUpdateSerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.Serializer):
     body = StrictCharField(max_length=10000)
+
+
+class ReplySerializer(CommentSerializer):
+    status = serializers.ChoiceField(
+        choices=Ticket.Status.choices,
+        required=False,
+        help_text="Set the ticket's status in the same step (recorded in its history); omit to keep it.",
+    )
+
+
+class TicketBulkSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=100,
+        help_text="The tickets to change (at most 100); all change or none.",
+    )  # fmt: skip
+    status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
+    assignee_id = IdReferenceField(
+        queryset=Agent.objects.filter(user__is_active=True), required=False, allow_null=True,
+        help_text="An agent id, or null to unassign.",
+    )  # fmt: skip
+
+
+class TicketBulkResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField(help_text="How many tickets changed (those already so are not counted).")
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="The tickets asked for.")

@@ -28,10 +28,23 @@ logger = logging.getLogger(__name__)
 ENTRY_MAX_CHARS = 10000
 
 
+def initial_status(*, kind: str, department: Department | None) -> str:
+    """The status a chat's ticket starts in: a transcript of a chat an agent answered and ended
+    starts in its department's `answered_ticket_status` (Closed unless a manager chose another;
+    a chat without a department takes that default); a missed chat (not answered, abandoned by
+    its visitor, or left as an offline message) starts Open, since somebody still has to answer it."""
+    if kind != Ticket.Kind.CHAT_TRANSCRIPT:
+        return Ticket.Status.OPEN
+    if department is None:
+        return Department._meta.get_field("answered_ticket_status").default
+    return department.answered_ticket_status
+
+
 def ticket_create_from_chat(*, chat, kind: str) -> Ticket:
     """Write the ticket for a finished chat: its question as the subject, the visitor as the
-    requester and the question followed by the whole conversation as the thread. The system
-    does this (chat.services.ending), for any chat.
+    requester and the question followed by the whole conversation as the thread, in the status
+    initial_status gives. The system does this (chat.services.ending), for any chat: an answered
+    chat that ended is a `chat_transcript`, a missed or abandoned one a `missed_chat`.
 
     Call inside the transaction that closes the chat; the one-to-one `source_chat` makes a
     second ticket for the same chat impossible.
@@ -44,6 +57,7 @@ def ticket_create_from_chat(*, chat, kind: str) -> Ticket:
             department=chat.department,
             channel=Ticket.Channel.CHAT,
             kind=kind,
+            status=initial_status(kind=kind, department=chat.department),
             source_chat=chat,
             assignee=chat.owner,
         )
@@ -112,6 +126,7 @@ def ticket_create_offline_message(*, name: str, email: str, question: str, depar
             department=department,
             channel=Ticket.Channel.OFFLINE_MESSAGE,
             kind=Ticket.Kind.MISSED_CHAT,
+            status=initial_status(kind=Ticket.Kind.MISSED_CHAT, department=department),
             search_text=question,
         )
         ThreadEntry.objects.create(
@@ -202,6 +217,54 @@ def ticket_update(
         return _change(ticket, by=actor, status=status, assignee=assignee, assign=assign)
 
 
+BULK_MAX_TICKETS = 100
+
+
+def _clean_ticket_ids(ticket_ids) -> list[int]:
+    if not isinstance(ticket_ids, (list, tuple)) or not ticket_ids:
+        raise DomainError(ErrorCode.INVALID, _("Select at least one ticket."), field="ids")
+    if len(ticket_ids) > BULK_MAX_TICKETS:
+        detail = _("At most %(max)s tickets at a time.") % {"max": BULK_MAX_TICKETS}
+        raise DomainError(ErrorCode.INVALID, detail, field="ids")
+    if any(isinstance(value, bool) or not isinstance(value, int) or value < 1 for value in ticket_ids):
+        raise DomainError(ErrorCode.INVALID, _("Ticket ids must be positive whole numbers."), field="ids")
+    return sorted(set(ticket_ids))  # one order, so that two bulk updates cannot deadlock
+
+
+def tickets_bulk_update(
+    *,
+    actor: Agent,
+    ticket_ids: list[int],
+    status: str | None = None,
+    assignee: Agent | None = None,
+    assign: bool = False,
+) -> int:
+    """Change status and/or assignee of several tickets at once (the Tickets list's Close, Reopen
+    and Assign to…, POST /api/v1/tickets/bulk/); returns how many tickets changed (those already
+    so are left alone and not counted).
+
+    Each ticket is checked and recorded as ticket_update does it: the actor changes only tickets
+    they can see, and every real change is written to that ticket's history as theirs, with its
+    `ticket.updated` webhook. All or nothing: one ticket that does not exist or that the actor may
+    not see (not_found), or an assignee whose account is disabled (invalid), changes none.
+    Neither a status nor an assignee: the tickets are checked and none changes (0)."""
+    ticket_ids = _clean_ticket_ids(ticket_ids)
+    if status is not None and status not in Ticket.Status.values:
+        raise DomainError(ErrorCode.INVALID, _("Status must be Open, On Hold or Closed."), field="status")
+    changed = 0
+    with transaction.atomic():
+        for ticket_id in ticket_ids:
+            try:
+                ticket = _lock(ticket_id, visible_to=actor)
+            except DomainError as error:  # say which, as the others stay unchanged
+                detail = _("No such ticket: #%(id)s.") % {"id": ticket_id}
+                raise DomainError(error.code, detail, field="ids") from error
+            before = (ticket.status, ticket.assignee_id)
+            _change(ticket, by=actor, status=status, assignee=assignee, assign=assign)
+            changed += (ticket.status, ticket.assignee_id) != before
+    return changed
+
+
 def tickets_close(*, actor: Agent | System, ticket_ids: list[int]) -> int:
     """Close tickets in bulk, as managers do from the admin; returns how many were selected.
 
@@ -290,18 +353,25 @@ def ticket_comment_add(*, actor: Agent, ticket_id: int, body: str) -> ThreadEntr
         return _append_entry(ticket, kind=ThreadEntry.Kind.COMMENT, body=body, by=actor)
 
 
-def ticket_reply_by_email(*, actor: Agent, ticket_id: int, body: str) -> ThreadEntry:
-    """Answer a missed chat by e-mail (Django's e-mail backend) and record the reply on the thread.
+def ticket_reply_by_email(*, actor: Agent, ticket_id: int, body: str, status: str | None = None) -> ThreadEntry:
+    """Answer a missed chat by e-mail (Django's e-mail backend) and record the reply on the thread;
+    with `status`, set the ticket's status in the same step (recorded in its history as
+    ticket_update records it).
 
-    The mail is sent inside the transaction, after the entry is written: if sending fails the
-    entry is rolled back, so the thread never shows a reply that did not go out.
+    The mail is sent inside the transaction, after the entry and the status are written: if
+    sending fails both are rolled back, so the thread never shows a reply that did not go out
+    and the status does not change without it.
     """
     body = _clean_entry_body(body)
+    if status is not None and status not in Ticket.Status.values:
+        raise DomainError(ErrorCode.INVALID, _("Status must be Open, On Hold or Closed."), field="status")
     with transaction.atomic():
         ticket = _lock(ticket_id, visible_to=actor)
         if ticket.kind != Ticket.Kind.MISSED_CHAT:
             raise DomainError(ErrorCode.NOT_ALLOWED, _("Replies by e-mail are for missed chats."))
         entry = _append_entry(ticket, kind=ThreadEntry.Kind.REPLY, body=body, by=actor)
+        if status is not None:
+            _change(ticket, by=actor, status=status)
         try:
             send_mail(
                 subject=f"Re: {ticket.subject} [#{ticket.pk}]",

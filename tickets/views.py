@@ -9,10 +9,11 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from helpdesk.platform.errors import DomainError
 from tickets import selectors, services
-from tickets.forms import EntryForm, TicketFilterForm, TicketUpdateForm
+from tickets.forms import EntryForm, ReplyForm, TicketBulkForm, TicketFilterForm, TicketUpdateForm
 from tickets.models import Ticket
 
 
@@ -23,12 +24,45 @@ def _agent(request):
     return agent
 
 
+def _bulk_update(request, agent) -> TicketBulkForm | None:
+    """The list's bulk form: Close, Reopen or Assign to… the ticked tickets through one service
+    call; None when it succeeded (a message says how many changed), else the form with its errors."""
+    form = TicketBulkForm(request.POST)
+    if not form.is_valid():
+        return form
+    data = form.cleaned_data
+    action, assignee = data["bulk_action"], data["assignee"]
+    change = {
+        "close": {"status": Ticket.Status.CLOSED},
+        "reopen": {"status": Ticket.Status.OPEN},
+        "assign": {"assignee": assignee, "assign": True},
+    }[action]
+    try:
+        count = services.tickets_bulk_update(actor=agent, ticket_ids=data["ids"], **change)
+    except DomainError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.detail)
+        return form
+    if action == "close":
+        text = ngettext("%(count)s ticket closed.", "%(count)s tickets closed.", count)
+    elif action == "reopen":
+        text = ngettext("%(count)s ticket reopened.", "%(count)s tickets reopened.", count)
+    else:
+        text = ngettext("%(count)s ticket assigned to %(name)s.", "%(count)s tickets assigned to %(name)s.", count)
+    flash.success(request, text % {"count": count, "name": assignee.display_name if assignee else ""})
+    return None
+
+
 @login_required
 def ticket_list(request):
     agent = _agent(request)
     view = request.GET.get("view") or "all"
     if view not in selectors.VIEWS:
         raise Http404(_("No such view."))
+    bulk = TicketBulkForm()
+    if request.method == "POST":
+        bulk = _bulk_update(request, agent)
+        if bulk is None:  # back to the same view, search and page
+            return redirect(request.get_full_path())
     filters = TicketFilterForm(request.GET or None)
     values = filters.cleaned_data if filters.is_valid() else {}
     tickets = selectors.tickets_listed(
@@ -37,8 +71,18 @@ def ticket_list(request):
     counts = selectors.view_counts(agent=agent)
     views = [(slug, label, counts[slug]) for slug, label in selectors.VIEW_LABELS.items()]
     page = Paginator(tickets, 25).get_page(request.GET.get("page"))
-    context = {"agent": agent, "active": "tickets", "views": views, "view": view, "filters": filters, "page": page}
-    return render(request, "tickets/list.html", context)
+    selected = set(bulk.data.getlist("ids")) if bulk.is_bound else set()
+    context = {
+        "agent": agent,
+        "active": "tickets",
+        "views": views,
+        "view": view,
+        "filters": filters,
+        "page": page,
+        "bulk": bulk,
+        "selected": selected,
+    }
+    return render(request, "tickets/list.html", context, status=400 if bulk.errors else 200)
 
 
 @login_required
@@ -49,7 +93,7 @@ def ticket_detail(request, ticket_id: int):
     except DomainError as error:
         raise Http404(error.detail) from error
     update = TicketUpdateForm(initial={"status": ticket.status, "assignee": ticket.assignee})
-    comment, reply = EntryForm(prefix="comment"), EntryForm(prefix="reply")
+    comment, reply = EntryForm(prefix="comment"), ReplyForm(prefix="reply")
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -66,7 +110,7 @@ def ticket_detail(request, ticket_id: int):
                     flash.success(request, _("Ticket updated."))
                     return redirect("ticket-detail-page", ticket_id=ticket.pk)
             elif action in ("comment", "reply"):
-                form = EntryForm(request.POST, prefix=action)
+                form = (EntryForm if action == "comment" else ReplyForm)(request.POST, prefix=action)
                 if action == "comment":
                     comment = form
                 else:
@@ -77,8 +121,15 @@ def ticket_detail(request, ticket_id: int):
                         services.ticket_comment_add(actor=agent, ticket_id=ticket.pk, body=body)
                         flash.success(request, _("Comment added."))
                     else:
-                        services.ticket_reply_by_email(actor=agent, ticket_id=ticket.pk, body=body)
-                        flash.success(request, _("Reply sent to %(email)s.") % {"email": ticket.requester_email})
+                        status = form.cleaned_data["status"] or None
+                        services.ticket_reply_by_email(actor=agent, ticket_id=ticket.pk, body=body, status=status)
+                        sent = _("Reply sent to %(email)s.") % {"email": ticket.requester_email}
+                        if status is not None:
+                            sent = _("Reply sent to %(email)s; the ticket is now %(status)s.") % {
+                                "email": ticket.requester_email,
+                                "status": Ticket.Status(status).label,
+                            }
+                        flash.success(request, sent)
                     return redirect("ticket-detail-page", ticket_id=ticket.pk)
         except DomainError as error:
             flash.error(request, error.detail)

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from helpdesk.agents.services import password_reset_offered
 from helpdesk.platform.http import client_ip
 from helpdesk.platform.throttles import parse_rate
 
@@ -35,12 +36,6 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
 
 
 # Password reset ------------------------------------------------------------------------------
-def password_reset_offered() -> bool:
-    """A reset mail carries a link that takes the account over: never through a backend that
-    prints or files it (settings refuse that too; this also covers settings changed later)."""
-    return settings.PASSWORD_RESET_ENABLED and settings.EMAIL_BACKEND not in settings.PRINTING_EMAIL_BACKENDS
-
-
 def _within_rate(key: str, rate: str) -> bool:
     """Count one request against `rate` ("5/hour") in a fixed window in the shared cache."""
     if not rate:

@@ -3,11 +3,16 @@
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from helpdesk.actors import SYSTEM, Actor, require_permission
@@ -55,6 +60,97 @@ def agent_create(
         user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
         token = api_token_create(actor=SYSTEM, user=user)  # part of the agent just allowed
     return agent, token
+
+
+def password_reset_offered() -> bool:
+    """A reset mail carries a link that takes the account over: never through a backend that
+    prints or files it (settings refuse that too; this also covers settings changed later).
+    The sign-in pages (helpdesk.agents.accounts) and the set-password link of agent_add follow it."""
+    return settings.PASSWORD_RESET_ENABLED and settings.EMAIL_BACKEND not in settings.PRINTING_EMAIL_BACKENDS
+
+
+def agent_add(
+    *,
+    actor: Actor,
+    username: str,
+    name: str,
+    email: str,
+    password: str | None = None,
+    email_password_link: bool = False,
+    site_domain: str = "",
+    use_https: bool = True,
+    departments: list[Department] = (),
+    chat_enabled: bool = True,
+    max_concurrent_chats: int | None = None,
+) -> Agent:
+    """A new agent as a manager adds one (the admin's Add agent form): the user (in the Agents
+    group) and their agent profile in one transaction, Offline until they go Online themselves.
+
+    Either `password` (checked by the caller against the password validators) or
+    `email_password_link`: then the user gets an unguessable password nobody knows and, after
+    commit, an e-mail with a link to set their own (the password reset link, valid for
+    PASSWORD_RESET_TIMEOUT, at `site_domain`); offered only while password reset is
+    (password_reset_offered), and a lost mail can be made up with "Forgot password?"."""
+    require_permission(actor, "helpdesk.add_agent", _("You may not add agents."))
+    User = get_user_model()
+    if email_password_link == (password is not None):
+        raise DomainError(ErrorCode.INVALID, _("Give a password or e-mail a link to set one."), field="password")
+    if email_password_link:
+        if not password_reset_offered():
+            detail = _("Password links cannot be e-mailed: password reset is off on this desk.")
+            raise DomainError(ErrorCode.NOT_ALLOWED, detail, field="email_password_link")
+        if not email:
+            raise DomainError(ErrorCode.INVALID, _("An e-mail address is needed to send the link."), field="email")
+    try:
+        validate_person_name(name)
+    except ValidationError as error:
+        raise DomainError(ErrorCode.INVALID, error.messages[0], field="name") from error
+    if max_concurrent_chats is None:
+        max_concurrent_chats = settings.DEFAULT_AGENT_MAX_CHATS
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            detail = _("A user named %(username)s already exists.") % {"username": repr(username)}
+            raise DomainError(ErrorCode.CONFLICT, detail, field="username")
+        user = User.objects.create_user(
+            username=username, email=email, password=secrets.token_urlsafe(32) if email_password_link else password
+        )
+        agent = Agent.objects.create(
+            user=user,
+            display_name=name,
+            chat_enabled=chat_enabled,
+            chat_status=Agent.ChatStatus.OFFLINE,
+            max_concurrent_chats=max_concurrent_chats,
+        )
+        agent.departments.set(departments)
+        user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
+        if email_password_link:
+            _email_password_link_on_commit(user, domain=site_domain, use_https=use_https)
+    return agent
+
+
+def _email_password_link_on_commit(user, *, domain: str, use_https: bool) -> None:
+    """After commit, the e-mail with the link to set a password, sent as Django's password reset
+    sends its own (PasswordResetForm.send_mail, which logs a mail that cannot be sent)."""
+
+    def send() -> None:
+        context = {
+            "email": user.email,
+            "domain": domain,
+            "site_name": domain,
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "user": user,
+            "token": default_token_generator.make_token(user),
+            "protocol": "https" if use_https else "http",
+        }
+        PasswordResetForm().send_mail(
+            "registration/agent_set_password_subject.txt",
+            "registration/agent_set_password_email.txt",
+            context,
+            settings.DEFAULT_FROM_EMAIL,
+            user.email,
+        )
+
+    transaction.on_commit(send)
 
 
 def api_token_create(*, actor: Actor, user) -> ApiToken:

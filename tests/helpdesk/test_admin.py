@@ -31,6 +31,8 @@ def test_end_active_chats_action_writes_transcripts(admin_client, agent):
 
 
 def test_bulk_close_records_history(admin_client, agent, sales):
+    sales.answered_ticket_status = "open"  # transcripts start Closed by default
+    sales.save()
     chats = [accepted_chat(agent=agent, department=sales) for _ in range(2)]
     for chat in chats:
         services.chat_end(actor=agent, chat_id=chat.pk)

@@ -140,6 +140,7 @@ def department_form(**changes) -> dict:
         "name": "Billing",
         "slug": "billing",
         "routing": "broadcast",
+        "answered_ticket_status": "closed",
         "greeting": "We answer within the hour",
         "away_message": "We are closed; leave a message.",
         "widget_colour": "#0f766e",

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def transcript(agent, sales):
+    sales.answered_ticket_status = "open"  # these tests change an open transcript (default: closed)
+    sales.save()
     chat = accepted_chat(agent=agent, department=sales, question="Invoice copy?")
     chat_services.message_post(
         actor=ChatVisitor(chat_id=chat.pk, name="V"), chat_id=chat.pk, body="I lost the PDF of my invoice"
