@@ -27,7 +27,16 @@ def message_frame(message: Message) -> dict:
         "body": message.body,
         "created_at": timestamp(message.created_at),
         "client_id": message.client_id,
+        "internal": message.internal,
     }
+
+
+def visitor_message_frame(frame: dict, visitor_seq: int) -> dict:
+    """A message frame as the visitor's socket sends it: numbered in the visitor's own sequence
+    (the messages they see: internal notes are skipped), without the agents' `internal`."""
+    visible = {key: value for key, value in frame.items() if key != "internal"}
+    visible["seq"] = visitor_seq
+    return visible
 
 
 def offered_frame(chat: Chat, *, ring: bool, expires_at=None) -> dict:

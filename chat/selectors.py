@@ -271,6 +271,29 @@ def messages_after(*, chat_id: int, after_seq: int = 0) -> QuerySet[Message]:
     return Message.objects.filter(chat_id=chat_id, seq__gt=after_seq).order_by("seq")
 
 
+# The visitor's sequence: the messages a visitor sees (every one but internal notes), numbered 1,
+# 2, 3 … in seq order. Without notes it is the chat's seq; with them the visitor's client finds
+# no gap where a note was (static/common/sequence.js). docs/protocol.md, "Internal notes".
+
+
+def visitor_messages_after(*, chat_id: int, after_visitor_seq: int = 0) -> list[tuple[int, Message]]:
+    """(visitor_seq, message) of what the visitor sees past `after_visitor_seq`, in order."""
+    after_visitor_seq = min(after_visitor_seq, 2**31 - 1)  # an OFFSET the database takes; none are past it
+    visible = Message.objects.filter(chat_id=chat_id, internal=False).order_by("seq")[after_visitor_seq:]
+    return list(enumerate(visible, start=after_visitor_seq + 1))
+
+
+def visitor_seq_of(message: Message) -> int:
+    """A visible message's number in the visitor's sequence."""
+    notes_before = Message.objects.filter(chat_id=message.chat_id, internal=True, seq__lt=message.seq).count()
+    return message.seq - notes_before
+
+
+def visitor_last_seq(chat: Chat) -> int:
+    """The visitor's last seq: how many messages of the chat they see."""
+    return chat.last_seq - Message.objects.filter(chat_id=chat.pk, internal=True).count()
+
+
 def overdue_chat_ids(*, limit: int = 500) -> tuple[list[int], list[int]]:
     """(chats whose scheduled end has passed, chats whose missed-chat deadline has passed)."""
     now = timezone.now()

@@ -75,6 +75,8 @@ def ticket_create_from_chat(*, chat, kind: str) -> Ticket:
             ThreadEntry(
                 ticket=ticket,
                 position=message.seq,
+                # An internal note of the chat stays internal: agents only, like a comment.
+                kind=ThreadEntry.Kind.COMMENT if message.internal else ThreadEntry.Kind.TRANSCRIPT,
                 author_kind=message.sender_kind,
                 author_name=message.sender_name,
                 body=message.body,

@@ -126,6 +126,7 @@ class ChatMessagesView(APIView):
             chat_id=chat_id,
             body=serializer.validated_data["body"],
             client_id=serializer.validated_data.get("client_id"),
+            internal=serializer.validated_data["internal"],
         )
         return Response(
             MessageSerializer(message).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK

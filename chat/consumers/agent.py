@@ -114,6 +114,7 @@ class AgentConsumer(FrameConsumer):
             chat_id=self.id_field(content, "chat_id"),
             body=content.get("body"),
             client_id=content.get("client_id"),
+            internal=content.get("internal", False),
         )
         if not created:
             await self.send_json(frames.message_frame(message))
@@ -122,11 +123,14 @@ class AgentConsumer(FrameConsumer):
         chat_id = self.id_field(content, "chat_id")
         if chat_id not in self.chat_ids:
             raise DomainError(ErrorCode.NOT_ALLOWED, _("You do not take part in this chat."))
+        # Writing an internal note: the other agents see it, the visitor's socket does not.
+        internal = services.clean_internal(content.get("internal", False))
         frame = frames.typing_frame(
             chat_id=chat_id, sender_kind=Message.SenderKind.AGENT, sender_name=self.agent.display_name
         )
         await self.channel_layer.group_send(
-            chat_group(chat_id), {"type": "chat.typing", "frame": frame, "origin": self.channel_name}
+            chat_group(chat_id),
+            {"type": "chat.typing", "frame": frame, "origin": self.channel_name, "internal": internal},
         )
 
     async def on_chat_accept(self, content):

@@ -2,13 +2,24 @@
 
 from chat import frames, selectors, services
 from chat.consumers import throttle as ws_throttle
-from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, FrameConsumer, message_replay
+from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, FrameConsumer
 from chat.models import Chat, Message
 from chat.origins import visitor_origin_allowed
 from helpdesk.actors import ChatVisitor
 from helpdesk.platform.db_threads import database_sync_to_async
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.platform.events import chat_group
+
+
+def visitor_message_replay(chat_id: int, after_visitor_seq: int) -> list[dict]:
+    """The messages past `after_seq` as the visitor sees them: numbered in their own sequence,
+    internal notes left out (selectors.visitor_messages_after)."""
+    return [
+        frames.visitor_message_frame(frames.message_frame(message), visitor_seq)
+        for visitor_seq, message in selectors.visitor_messages_after(
+            chat_id=chat_id, after_visitor_seq=after_visitor_seq
+        )
+    ]
 
 
 class VisitorConsumer(FrameConsumer):
@@ -44,7 +55,7 @@ class VisitorConsumer(FrameConsumer):
         # messages the replay already covered are dropped by `seq` below.
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        replay = await database_sync_to_async(message_replay)(self.chat.pk, after_seq)
+        replay = await database_sync_to_async(visitor_message_replay)(self.chat.pk, after_seq)
         for frame in replay:
             await self.send_json(frame)
         self.replayed_up_to = replay[-1]["seq"] if replay else after_seq
@@ -75,7 +86,8 @@ class VisitorConsumer(FrameConsumer):
             actor=self.actor, chat_id=self.chat.pk, body=content.get("body"), client_id=content.get("client_id")
         )
         if not created:  # a re-sent frame: answer the sender alone, nobody sees it twice
-            await self.send_json(frames.message_frame(message))
+            visitor_seq = await database_sync_to_async(selectors.visitor_seq_of)(message)
+            await self.send_json(frames.visitor_message_frame(frames.message_frame(message), visitor_seq))
 
     async def on_typing(self, content):
         frame = frames.typing_frame(
@@ -93,9 +105,18 @@ class VisitorConsumer(FrameConsumer):
 
     async def chat_frame(self, event):
         frame = event["frame"]
-        if frame["type"] == "message" and frame["seq"] <= self.replayed_up_to:
-            return  # already sent in the replay
+        if frame["type"] == "message":
+            if frame.get("internal"):
+                return  # an internal note: agents only
+            frame = frames.visitor_message_frame(frame, event.get("visitor_seq", frame["seq"]))
+            if frame["seq"] <= self.replayed_up_to:
+                return  # already sent in the replay
         await self.send_json(frame)
+
+    async def chat_typing(self, event):
+        if event.get("internal"):
+            return  # an agent writing an internal note
+        await super().chat_typing(event)
 
     async def chat_closed(self, event):
         await self.send_json(event["frame"])

@@ -5,11 +5,11 @@ from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chat import frames
+from chat import frames, selectors
 from chat.models import Chat, Message
 from helpdesk.models import Department
 from helpdesk.platform.errors import DomainError, ErrorCode
-from helpdesk.platform.fields import QuerySerializer, StrictCharField, StrictIntegerField
+from helpdesk.platform.fields import QuerySerializer, StrictBooleanField, StrictCharField, StrictIntegerField
 from helpdesk.platform.text import NON_BLANK_PATTERN, schema_pattern
 from helpdesk.platform.validators import validate_person_name
 
@@ -132,6 +132,7 @@ class VisitorChatStateSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     agent = serializers.SerializerMethodField()
     visitor_name = serializers.CharField(source="visitor.name")
+    last_seq = serializers.SerializerMethodField()
     rating = serializers.SerializerMethodField()
 
     class Meta:
@@ -152,6 +153,10 @@ class VisitorChatStateSerializer(serializers.ModelSerializer):
     def get_agent(self, chat) -> dict | None:
         return {"name": chat.owner.display_name} if chat.owner else None
 
+    def get_last_seq(self, chat) -> int:
+        """In the visitor's own sequence: internal notes are not counted (selectors.visitor_last_seq)."""
+        return selectors.visitor_last_seq(chat)
+
     @extend_schema_field(RatingSerializer(allow_null=True))
     def get_rating(self, chat) -> dict | None:
         return frames.rating_data(chat)
@@ -168,7 +173,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ["id", "chat_id", "seq", "sender", "body", "created_at", "client_id"]
+        fields = ["id", "chat_id", "seq", "sender", "body", "created_at", "client_id", "internal"]
 
     def get_sender(self, message) -> SenderSerializer:
         return {"kind": message.sender_kind, "name": message.sender_name}
@@ -191,6 +196,8 @@ class MessagePostSerializer(serializers.Serializer):
     body = MessageBodyField(trim_whitespace=False)  # blank: "invalid", as services.clean_body says
     # Not trimmed: the same key must mean the same message on REST and websocket.
     client_id = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+    # An internal note: agents only, never sent to the visitor.
+    internal = StrictBooleanField(required=False, default=False)
 
 
 class ChatEndSerializer(serializers.Serializer):

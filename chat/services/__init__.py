@@ -21,7 +21,7 @@ from chat.services.invitations import (
     invitation_expire_when_due,
     invitations_create,
 )
-from chat.services.messages import CLIENT_ID_MAX_CHARS, message_post, system_message_post
+from chat.services.messages import CLIENT_ID_MAX_CHARS, clean_internal, message_post, system_message_post
 from chat.services.offers import agent_update_chat_settings, chat_accept, offers_publish_for_agent
 from chat.services.offline import chat_leave_offline_message
 from chat.services.participation import chat_leave
@@ -56,6 +56,7 @@ __all__ = [
     "chat_start",
     "chats_miss_unstaffed",
     "clean_id",
+    "clean_internal",
     "invitation_accept",
     "invitation_decline",
     "invitation_expire_when_due",

@@ -160,7 +160,8 @@ def chat_email_transcript(*, actor: Actor, chat_id: int) -> Chat:
 def transcript_email(chat: Chat) -> EmailMultiAlternatives:
     """The transcript as the visitor receives it: their question and every message of the chat
     (agents' and system lines included, each with its sender's name), plain text with an HTML
-    alternative in which all text is escaped. Internal comments live on the ticket, not here."""
+    alternative in which all text is escaped. Internal comments and the chat's internal notes
+    live on the ticket, not here."""
     question = {
         "kind": Message.SenderKind.VISITOR,
         "name": chat.visitor.name,
@@ -169,9 +170,9 @@ def transcript_email(chat: Chat) -> EmailMultiAlternatives:
     }
     lines = [question] + [
         {"kind": kind, "name": name, "body": body, "at": at}
-        for kind, name, body, at in chat.messages.order_by("seq").values_list(
-            "sender_kind", "sender_name", "body", "created_at"
-        )
+        for kind, name, body, at in chat.messages.filter(internal=False)
+        .order_by("seq")
+        .values_list("sender_kind", "sender_name", "body", "created_at")
     ]
     context = {
         "chat": chat,

@@ -41,20 +41,24 @@ def clean_client_id(client_id) -> str | None:
     return client_id
 
 
+# Each returns the new seq and how many internal notes the chat holds (all of them earlier: the
+# UPDATE row-locks the chat), which turns a seq into the visitor's (selectors.visitor_seq_of).
+_INTERNAL_NOTES = f"(SELECT COUNT(*) FROM {Message._meta.db_table} m WHERE m.chat_id = %s AND m.internal)"
 _NEXT_SEQ_FOR_VISITOR = f"""
     UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1
     WHERE id = %s AND status IN ('waiting', 'active', 'ending')
-    RETURNING last_seq
+    RETURNING last_seq, {_INTERNAL_NOTES}
 """
+# An agent who takes part, or (the %s after the EXISTS) one who may monitor chats writing a note.
 _NEXT_SEQ_FOR_AGENT = f"""
     UPDATE {Chat._meta.db_table} SET last_seq = last_seq + 1
-    WHERE id = %s AND status IN ('active', 'ending') AND EXISTS (
+    WHERE id = %s AND status IN ('active', 'ending') AND (EXISTS (
         SELECT 1 FROM {ChatParticipant._meta.db_table} p
-        WHERE p.chat_id = %s AND p.agent_id = %s AND p.left_at IS NULL)
+        WHERE p.chat_id = %s AND p.agent_id = %s AND p.left_at IS NULL) OR %s)
     AND EXISTS (
         SELECT 1 FROM {Agent._meta.db_table} a JOIN {Agent.user.field.related_model._meta.db_table} u
         ON u.id = a.user_id WHERE a.id = %s AND u.is_active)
-    RETURNING last_seq
+    RETURNING last_seq, {_INTERNAL_NOTES}
 """
 
 
@@ -67,7 +71,18 @@ def sender_of(actor: Actor) -> tuple[str, str, Agent | None]:
     return Message.SenderKind.SYSTEM, SYSTEM.name, None
 
 
-def message_post(*, actor: Actor, chat_id: int, body, client_id=None) -> tuple[Message, bool]:
+def clean_internal(internal) -> bool:
+    if not isinstance(internal, bool):
+        raise DomainError(ErrorCode.INVALID, _("'internal' must be true or false."))
+    return internal
+
+
+def may_monitor(agent: Agent) -> bool:
+    """A manager watching chats (chat.monitor_chats) may write internal notes in any open chat."""
+    return agent.user.has_perm("chat.monitor_chats")
+
+
+def message_post(*, actor: Actor, chat_id: int, body, client_id=None, internal=False) -> tuple[Message, bool]:
     """Append a message; returns (message, created).
 
     The hot path: one UPDATE ... RETURNING that takes the next sequence number (and row-locks
@@ -77,23 +92,31 @@ def message_post(*, actor: Actor, chat_id: int, body, client_id=None) -> tuple[M
 
     A repeated client_id from the same sender returns the stored message (also after the chat
     closed); the same client_id from someone else in the chat is a conflict.
+
+    `internal`: a note for agents only, written by an agent who takes part or a manager who may
+    monitor chats. It takes the chat's next seq like any message and goes to the agents'
+    sockets alone; the visitor never receives it, and their sequence (`visitor_seq`) skips it.
     """
     chat_id = clean_id(chat_id)
+    internal = clean_internal(internal)
     if isinstance(actor, ChatVisitor):
         require_visitor_of(actor, chat_id)
     sender_kind, sender_name, agent = sender_of(actor)
+    if internal and agent is None:
+        raise DomainError(ErrorCode.NOT_ALLOWED, _("Only agents write internal notes."))
     body = clean_body(body)
     client_id = clean_client_id(client_id)
+    monitor = internal and may_monitor(agent)
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 if agent is None:
-                    cursor.execute(_NEXT_SEQ_FOR_VISITOR, [chat_id])
+                    cursor.execute(_NEXT_SEQ_FOR_VISITOR, [chat_id, chat_id])
                 else:
-                    cursor.execute(_NEXT_SEQ_FOR_AGENT, [chat_id, chat_id, agent.pk, agent.pk])
+                    cursor.execute(_NEXT_SEQ_FOR_AGENT, [chat_id, chat_id, agent.pk, monitor, agent.pk, chat_id])
                 row = cursor.fetchone()
             if row is None:
-                refusal = _why_not_postable(chat_id=chat_id, agent=agent)
+                refusal = _why_not_postable(chat_id=chat_id, agent=agent, monitor=monitor)
                 resent = (
                     None
                     if refusal.code == ErrorCode.NOT_FOUND
@@ -110,9 +133,12 @@ def message_post(*, actor: Actor, chat_id: int, body, client_id=None) -> tuple[M
                 sender_agent=agent,
                 body=body,
                 client_id=client_id,
+                internal=internal,
                 created_at=timezone.now(),
             )
-            publish_to_chat(chat_id, frames.message_frame(message))
+            # The visitor's seq counts only what they see (docs/protocol.md); a note has none.
+            visitor_seq = None if internal else row[0] - row[1]
+            publish_to_chat(chat_id, frames.message_frame(message), visitor_seq=visitor_seq)
             return message, True
     except IntegrityError:
         # The whole transaction rolled back, sequence number included.
@@ -140,13 +166,13 @@ def system_message_post(*, chat: Chat, body: str) -> Message:
     return message
 
 
-def _why_not_postable(*, chat_id: int, agent: Agent | None) -> DomainError:
+def _why_not_postable(*, chat_id: int, agent: Agent | None, monitor: bool = False) -> DomainError:
     if agent is not None:
         try:
             selectors.access_active_agent(agent)
         except DomainError as error:
             return error
-    if agent is not None and not selectors.chats_visible_to(agent).filter(pk=chat_id).exists():
+    if agent is not None and not monitor and not selectors.chats_visible_to(agent).filter(pk=chat_id).exists():
         return DomainError(ErrorCode.NOT_FOUND, _("No such chat."))
     chat = Chat.objects.filter(pk=chat_id).only("status").first()
     if chat is None:

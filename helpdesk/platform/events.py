@@ -43,10 +43,11 @@ def token_group(token_hash: str) -> str:
     return f"apitoken.{token_hash}"
 
 
-def publish_to_chat(chat_id: int, frame: dict, *, event: str = "chat.frame") -> None:
+def publish_to_chat(chat_id: int, frame: dict, *, event: str = "chat.frame", **extra) -> None:
     """After commit, `frame` reaches everyone in the chat. `event` names the consumer handler:
-    "chat.frame" forwards, "chat.closed" forwards and leaves the chat."""
-    publish_on_commit(chat_group(chat_id), {"type": event, "chat_id": chat_id, "frame": frame})
+    "chat.frame" forwards, "chat.closed" forwards and leaves the chat. `extra` goes along in
+    the event (e.g. a message's `visitor_seq`, None for an internal note the visitor never gets)."""
+    publish_on_commit(chat_group(chat_id), {"type": event, "chat_id": chat_id, "frame": frame, **extra})
 
 
 def publish_to_agent(agent_id: int, frame: dict, *, event: str = "agent.frame", **extra) -> None:

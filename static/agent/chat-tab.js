@@ -123,10 +123,22 @@ export class ChatTab {
         department: this.chat.department_name || "",
       }),
     });
+    // "Internal note": what is sent goes to the agents alone (and their typing line too), until
+    // unticked; the composer looks different meanwhile.
+    this.noteInput = this.composer.querySelector(".note-input");
+    const textarea = this.composer.querySelector("textarea");
+    const messagePlaceholder = textarea.placeholder;
+    this.noteInput.addEventListener("change", () => {
+      const note = this.noteInput.checked;
+      this.composer.classList.toggle("note-mode", note);
+      textarea.placeholder = note ? textarea.dataset.notePlaceholder : messagePlaceholder;
+      textarea.focus();
+    });
+    const internal = () => (this.noteInput.checked ? { internal: true } : {});
     this.textarea = attachComposer(this.composer, {
       maxChars: config.maxMessageChars,
-      send: (body) => send({ type: "message.send", chat_id: this.id, body, client_id: newClientId() }),
-      typing: () => send({ type: "typing", chat_id: this.id }),
+      send: (body) => send({ type: "message.send", chat_id: this.id, body, client_id: newClientId(), ...internal() }),
+      typing: () => send({ type: "typing", chat_id: this.id, ...internal() }),
       showError: (text) => this.showError(text),
       notConnected: gettext("Not connected: your message was kept, send it again once reconnected."),
     });

@@ -1,5 +1,5 @@
 // DOM helpers. Text from chats is only ever set as text nodes; links are built as elements.
-import { interpolate, pageLocale, pgettext } from "./i18n.js";
+import { gettext, interpolate, pageLocale, pgettext } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -70,11 +70,21 @@ export function localizeTimes(root = document) {
   }
 }
 
+// An internal note (agents' pages only: the visitor's socket never carries one) is marked.
 export function messageItem(frame) {
+  const note = frame.internal === true;
   return h(
     "li",
-    { class: `message ${frame.sender.kind}`, "data-seq": frame.seq },
-    h("div", { class: "message-meta" }, h("strong", { text: frame.sender.name }), " ", timeElement(frame.created_at, { timeOnly: true })),
+    { class: `message ${frame.sender.kind}${note ? " internal" : ""}`, "data-seq": frame.seq },
+    h(
+      "div",
+      { class: "message-meta" },
+      h("strong", { text: frame.sender.name }),
+      " ",
+      timeElement(frame.created_at, { timeOnly: true }),
+      note ? " · " : null,
+      note ? h("span", { class: "note-label", text: gettext("Internal note — not sent to the visitor") }) : null,
+    ),
     h("div", { class: "message-body" }, linkified(frame.body)),
   );
 }
