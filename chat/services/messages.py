@@ -1,6 +1,7 @@
 """The conversation: messages take the chat's next sequence number, assigned in the database."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,8 +79,10 @@ def clean_internal(internal) -> bool:
 
 
 def may_monitor(agent: Agent) -> bool:
-    """A manager watching chats (chat.monitor_chats) may write internal notes in any open chat."""
-    return agent.user.has_perm("chat.monitor_chats")
+    """A manager watching chats (chat.monitor_chats) may write internal notes in any open chat.
+    Read afresh: a socket's user object would keep the permissions it cached when it opened."""
+    user = get_user_model().objects.filter(pk=agent.user_id).first()
+    return user is not None and user.has_perm("chat.monitor_chats")
 
 
 def message_post(*, actor: Actor, chat_id: int, body, client_id=None, internal=False) -> tuple[Message, bool]:
