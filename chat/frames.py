@@ -174,3 +174,69 @@ def rating_data(chat: Chat) -> dict | None:
 def rated_frame(chat: Chat) -> dict:
     """To the chat's agents: the visitor rated the chat."""
     return {"type": "chat.rated", "chat_id": chat.pk, "rating": rating_data(chat)}
+
+
+# The live monitor (docs/protocol.md, "Live monitor"): the same shapes over REST (GET /api/v1/monitor/).
+
+
+def monitor_chat_data(chat: Chat) -> dict:
+    """A chat as the monitor shows it; `chat.current_participations` are the agents taking part
+    now (chat.selectors.monitor_chats prefetches them)."""
+    return {
+        "id": chat.pk,
+        "status": chat.status,
+        "question": chat.question,
+        "department": chat.department.slug if chat.department else None,
+        "department_name": chat.department.name if chat.department else None,
+        "visitor": {"name": chat.visitor.name, "email": chat.visitor.email},
+        "owner": agent_ref(chat.owner),
+        "participants": [agent_ref(taking_part.agent) for taking_part in chat.current_participations],
+        "started_at": timestamp(chat.started_at),
+        "accepted_at": timestamp(chat.accepted_at) if chat.accepted_at else None,
+        "ends_at": timestamp(chat.ends_at) if chat.ends_at else None,
+        "ended_at": timestamp(chat.ended_at) if chat.ended_at else None,
+    }
+
+
+def monitor_agent_data(agent: Agent) -> dict:
+    """An agent as the monitor shows it, from chat.selectors.monitor_agents (`presence`,
+    `active_chats`, departments prefetched)."""
+    return {
+        "id": agent.pk,
+        "name": agent.display_name,
+        "departments": [department.slug for department in agent.departments.all()],
+        "chat_enabled": agent.chat_enabled,
+        "chat_status": agent.chat_status,
+        "presence": agent.presence,
+        "active_chats": agent.active_chats,
+        "max_chats": agent.max_concurrent_chats,
+    }
+
+
+def monitor_state_data(state) -> dict:
+    """chat.selectors.MonitorState as GET /api/v1/monitor/ and the `monitor.state` frame give it."""
+    return {
+        "waiting": [monitor_chat_data(chat) for chat in state.waiting],
+        "active": [monitor_chat_data(chat) for chat in state.active],
+        "agents": [monitor_agent_data(agent) for agent in state.agents],
+    }
+
+
+def monitor_state_frame(state) -> dict:
+    return {"type": "monitor.state", **monitor_state_data(state)}
+
+
+def monitor_chat_frame(chat: Chat) -> dict:
+    """A chat started, was accepted, changed hands or participants, is ending, or closed."""
+    return {"type": "monitor.chat", "chat": monitor_chat_data(chat)}
+
+
+def monitor_agent_frame(agent: Agent) -> dict:
+    """An agent's chat status, presence or number of open chats changed."""
+    return {"type": "monitor.agent", "agent": monitor_agent_data(agent)}
+
+
+def monitor_watching_frame(chat: Chat) -> dict:
+    """To a manager's socket now watching `chat` read-only; its messages follow as `message`
+    frames (those after the `after_seq` asked for)."""
+    return {"type": "monitor.watching", "chat_id": chat.pk, "chat": monitor_chat_data(chat)}

@@ -490,3 +490,66 @@ def queue_last_staffed_at(department_id: int | None, now: datetime | None = None
     unvouched = max(grace, timedelta(seconds=STALE_BEATS * settings.AGENT_PRESENCE_HEARTBEAT_SECONDS))
     rows = AgentConnection.objects.filter(agent__in=gone).values_list("seen_at", "closed_at")
     return max((seen_at + (grace if closed_at else unvouched) for seen_at, closed_at in rows), default=None)
+
+
+# The live monitor (managers: chat.monitor_chats) ---------------------------------------------
+
+MONITOR_PERMISSION = "chat.monitor_chats"
+
+
+def may_use_monitor(agent_id: int) -> bool:
+    """Whether the agent may use the live monitor now (read afresh: a socket asks long after it
+    authenticated, and a permission taken away meanwhile counts)."""
+    agent = Agent.objects.select_related("user").filter(pk=agent_id, user__is_active=True).first()
+    return agent is not None and agent.user.has_perm(MONITOR_PERMISSION)
+
+
+def monitor_agents() -> QuerySet[Agent]:
+    """Every active agent, by name, with `presence` (with_presence), `active_chats` (the open
+    chats they take part in) and their departments."""
+    open_chats = ChatParticipant.objects.filter(
+        agent=OuterRef("pk"), left_at__isnull=True, chat__status__in=Chat.OPEN_STATUSES
+    )
+    agents = with_presence(Agent.objects.filter(user__is_active=True))
+    return (
+        agents.annotate(active_chats=_count(open_chats, per="agent"))
+        .prefetch_related("departments")
+        .order_by("display_name", "pk")
+    )
+
+
+def monitor_chats() -> QuerySet[Chat]:
+    """Chats with their visitor, department, owner and `current_participations` (the agents
+    taking part now, as ChatParticipant rows with their agent), first started first."""
+    taking_part = ChatParticipant.objects.filter(left_at__isnull=True).select_related("agent")
+    return (
+        Chat.objects.select_related("visitor", "department", "owner")
+        .prefetch_related(
+            Prefetch(
+                "chatparticipant_set",
+                queryset=taking_part.order_by("joined_at", "pk"),
+                to_attr="current_participations",
+            )
+        )
+        .order_by("started_at", "pk")
+    )
+
+
+def monitor_chat(chat_id: int) -> Chat | None:
+    return monitor_chats().filter(pk=chat_id).first()
+
+
+class MonitorState(NamedTuple):
+    """What the live monitor shows: chats waiting, chats open (active or ending), every agent."""
+
+    waiting: list[Chat]
+    active: list[Chat]
+    agents: list[Agent]
+
+
+def monitor_state() -> MonitorState:
+    return MonitorState(
+        waiting=list(monitor_chats().filter(status=Chat.Status.WAITING)),
+        active=list(monitor_chats().filter(status__in=Chat.OPEN_STATUSES)),
+        agents=list(monitor_agents()),
+    )

@@ -45,6 +45,13 @@ def chats_miss_unstaffed(agent_id: int | None = None, left_at: str | None = None
 
 
 @shared_task(acks_late=True)
+def monitor_agent_publish(agent_id: int) -> None:
+    """Sent when an Online agent's socket closed, for the moment they would be away: the live
+    monitor shows their presence then (chat/services/monitor.py)."""
+    services.monitor_agent_publish(agent_id=agent_id)
+
+
+@shared_task(acks_late=True)
 def chat_sweep_overdue() -> None:
     ending, waiting = selectors.overdue_chat_ids()
     for chat_id in ending:

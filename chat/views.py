@@ -37,6 +37,19 @@ def agent_dashboard(request):
     return render(request, "agent/dashboard.html", {"agent": agent, "config": config})
 
 
+@login_required
+def monitor_page(request):
+    """The live monitor (managers: chat.monitor_chats): the page's JavaScript gets what it shows
+    over the agent socket (`monitor.subscribe`) and acts through /api/v1/monitor/."""
+    agent = getattr(request.user, "agent", None)
+    if agent is None:
+        raise PermissionDenied(_("Your account has no agent profile."))
+    if not request.user.has_perm(selectors.MONITOR_PERMISSION):
+        raise PermissionDenied(_("You may not use the live monitor."))
+    config = {"agent": {"id": agent.pk, "name": agent.display_name}}
+    return render(request, "agent/monitor.html", {"agent": agent, "config": config})
+
+
 @xframe_options_exempt  # framing is governed by the CSP frame-ancestors directive below instead
 def visitor_chat(request):
     departments = Department.objects.all()

@@ -6,13 +6,13 @@ from chat import frames, selectors, services
 from chat.consumers import throttle as ws_throttle
 from chat.consumers.base import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, FrameConsumer, message_replay
 from chat.consumers.presence import presence_end, presence_track
-from chat.models import Message
+from chat.models import Chat, Message
 from chat.origins import agent_origin_allowed
 from chat.services.presence import agent_connection_open
 from helpdesk.agents.selectors import agent_socket_credentials_valid
 from helpdesk.platform.db_threads import database_sync_to_async
 from helpdesk.platform.errors import DomainError, ErrorCode
-from helpdesk.platform.events import agent_group, chat_group, session_group, token_group
+from helpdesk.platform.events import MONITOR_GROUP, agent_group, chat_group, session_group, token_group
 
 
 class AgentConsumer(FrameConsumer):
@@ -24,6 +24,10 @@ class AgentConsumer(FrameConsumer):
         "chat.accept": "on_chat_accept",
         "chat.end": "on_chat_end",
         "chat.cancel_end": "on_chat_cancel_end",
+        # The live monitor (managers: chat.monitor_chats); docs/protocol.md, "Live monitor".
+        "monitor.subscribe": "on_monitor_subscribe",
+        "monitor.watch": "on_monitor_watch",
+        "monitor.unwatch": "on_monitor_unwatch",
     }
 
     async def connect(self):
@@ -44,6 +48,10 @@ class AgentConsumer(FrameConsumer):
         if not await self.admitted([("agent", self.agent.pk), ("ip", client_ip)]):
             return
         self.chat_ids: set[int] = set()
+        # Chats a manager watches read-only from the live monitor: in their groups without
+        # taking part (nothing that needs taking part is allowed in them).
+        self.watched_ids: set[int] = set()
+        self.monitoring = False  # in the live monitor's group
         self.connection_open = False  # recorded as the agent's connection (presence)
         self.replayed_up_to: dict[int, int] = {}
         # The groups through which taking a credential away closes this socket (agent_revoked).
@@ -96,6 +104,9 @@ class AgentConsumer(FrameConsumer):
             await presence_end(self.channel_name)
         for group in self.revocation_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
+        if self.monitoring:
+            await self.channel_layer.group_discard(MONITOR_GROUP, self.channel_name)
+        self.watched_ids.clear()
         for chat_id in list(self.chat_ids):
             await self.leave_chat(chat_id)
 
@@ -105,6 +116,8 @@ class AgentConsumer(FrameConsumer):
 
     async def leave_chat(self, chat_id: int) -> None:
         self.chat_ids.discard(chat_id)
+        if chat_id in self.watched_ids:
+            return  # still watched: the group stays
         self.replayed_up_to.pop(chat_id, None)
         await self.channel_layer.group_discard(chat_group(chat_id), self.channel_name)
 
@@ -148,8 +161,69 @@ class AgentConsumer(FrameConsumer):
             actor=self.agent, chat_id=self.id_field(content, "chat_id")
         )
 
+    # The live monitor ----------------------------------------------------------------------
+
+    async def require_monitor(self) -> None:
+        if not await database_sync_to_async(selectors.may_use_monitor)(self.agent.pk):
+            raise DomainError(ErrorCode.NOT_ALLOWED, _("You may not use the live monitor."))
+
+    async def on_monitor_subscribe(self, content):
+        """Join the monitor's group, then send what it shows now (`monitor.state`): every
+        `monitor.*` frame after it is newer (group events wait while this handler runs)."""
+        await self.require_monitor()
+        if not self.monitoring:
+            await self.channel_layer.group_add(MONITOR_GROUP, self.channel_name)
+            self.monitoring = True
+        state = await database_sync_to_async(selectors.monitor_state)()
+        await self.send_json(frames.monitor_state_frame(state))
+
+    async def on_monitor_watch(self, content):
+        """Watch an open chat read-only: `monitor.watching`, then its messages past `after_seq`
+        (default 0), then whatever happens in it, as its agents get it. Asked again for a chat
+        already watched, it replays from `after_seq` (how the page fills a gap)."""
+        chat_id = self.id_field(content, "chat_id")
+        after_seq = content.get("after_seq", 0)
+        if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+            raise DomainError(ErrorCode.INVALID, _("'after_seq' must be a whole number, 0 or more."))
+        await self.require_monitor()
+        chat = await database_sync_to_async(selectors.monitor_chat)(chat_id)
+        if chat is None:
+            raise DomainError(ErrorCode.NOT_FOUND, _("No such chat."))
+        if chat.status in Chat.CLOSED_STATUSES and chat_id not in self.watched_ids:
+            raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat has ended."))
+        if chat_id not in self.watched_ids:
+            self.watched_ids.add(chat_id)
+            if chat_id not in self.chat_ids:
+                await self.channel_layer.group_add(chat_group(chat_id), self.channel_name)
+        await self.send_json(frames.monitor_watching_frame(chat))
+        replay = await database_sync_to_async(message_replay)(chat_id, after_seq)
+        for frame in replay:
+            await self.send_json(frame)
+        if replay:
+            self.replayed_up_to[chat_id] = max(self.replayed_up_to.get(chat_id, 0), replay[-1]["seq"])
+
+    async def on_monitor_unwatch(self, content):
+        chat_id = self.id_field(content, "chat_id")
+        await self.stop_watching(chat_id)
+
+    async def stop_watching(self, chat_id: int) -> None:
+        if chat_id not in self.watched_ids:
+            return
+        self.watched_ids.discard(chat_id)
+        if chat_id not in self.chat_ids:
+            self.replayed_up_to.pop(chat_id, None)
+            await self.channel_layer.group_discard(chat_group(chat_id), self.channel_name)
+
+    def is_watching(self, chat_id: int) -> bool:
+        """A chat this manager's socket watches read-only (e.g. to write an internal note in)."""
+        return chat_id in self.watched_ids
+
+    async def monitor_frame(self, event):
+        if self.monitoring:
+            await self.send_json(event["frame"])
+
     def is_listening_to(self, chat_id: int) -> bool:
-        return chat_id in self.chat_ids
+        return chat_id in self.chat_ids or chat_id in self.watched_ids
 
     async def agent_revoked(self, event):
         """A credential this socket relies on was taken away (helpdesk.agents.services.agent_sockets_revoke)."""
@@ -161,7 +235,7 @@ class AgentConsumer(FrameConsumer):
 
     async def chat_frame(self, event):
         chat_id, frame = event["chat_id"], event["frame"]
-        if chat_id not in self.chat_ids:
+        if not self.is_listening_to(chat_id):
             return  # a chat this socket left, or never joined
         if frame["type"] == "message" and frame["seq"] <= self.replayed_up_to.get(chat_id, 0):
             return  # already sent in the replay on joining
@@ -186,6 +260,10 @@ class AgentConsumer(FrameConsumer):
             await self.leave_chat(event["chat_id"])
 
     async def chat_closed(self, event):
-        if event["chat_id"] in self.chat_ids:
+        chat_id = event["chat_id"]
+        if self.is_listening_to(chat_id):
             await self.send_json(event["frame"])
-            await self.leave_chat(event["chat_id"])
+        if chat_id in self.watched_ids:
+            await self.stop_watching(chat_id)
+        if chat_id in self.chat_ids:
+            await self.leave_chat(chat_id)

@@ -1,5 +1,6 @@
 """Every change of a chat's state, one module per capability, importing only downward:
-checks → messages → routing → offers → participation → transfers, invitations → ending → starting, timers.
+checks, monitor → messages → routing → offers → participation → transfers, invitations → ending →
+starting, timers, supervision (monitor: the live monitor's frames, which most of them publish).
 
 Each function runs in one transaction, takes the acting principal (`helpdesk.actors`) keyword-
 only, checks what that actor may do, and publishes what changed only after it commits. Edges
@@ -22,12 +23,14 @@ from chat.services.invitations import (
     invitations_create,
 )
 from chat.services.messages import CLIENT_ID_MAX_CHARS, clean_internal, message_post, system_message_post
+from chat.services.monitor import monitor_agent_publish
 from chat.services.offers import agent_update_chat_settings, chat_accept, offers_publish_for_agent
 from chat.services.offline import chat_leave_offline_message
 from chat.services.participation import chat_leave
 from chat.services.queue import queue_position_frame_for
 from chat.services.routing import chat_offer_expire_when_due, offers_route_waiting
 from chat.services.starting import chat_for_visitor, chat_start
+from chat.services.supervision import agent_set_chat_status, chat_reassign
 from chat.services.timers import timers_rearm
 from chat.services.transfers import (
     transfer_accept,
@@ -40,6 +43,7 @@ from chat.services.transfers import (
 __all__ = [
     "CLIENT_ID_MAX_CHARS",
     "RATING_COMMENT_MAX_CHARS",
+    "agent_set_chat_status",
     "agent_update_chat_settings",
     "chat_accept",
     "chat_cancel_end",
@@ -52,6 +56,7 @@ __all__ = [
     "chat_mark_missed_when_due",
     "chat_offer_expire_when_due",
     "chat_rate",
+    "chat_reassign",
     "chat_schedule_end",
     "chat_start",
     "chats_miss_unstaffed",
@@ -62,6 +67,7 @@ __all__ = [
     "invitation_expire_when_due",
     "invitations_create",
     "message_post",
+    "monitor_agent_publish",
     "offers_publish_for_agent",
     "offers_route_waiting",
     "queue_position_frame_for",

@@ -18,6 +18,7 @@ from chat.models import Chat, ChatParticipant
 from chat.services.checks import clean_id, lock_chat, require_agent, require_owner, require_visitor_of
 from chat.services.invitations import invitations_lapse_for_closed_chat
 from chat.services.messages import system_message_post
+from chat.services.monitor import monitor_agents_changed, monitor_chat_changed
 from chat.services.offers import offers_publish_for_agent, offers_withdraw
 from chat.services.queue import queue_changed
 from chat.services.routing import offers_close_for_chat
@@ -65,6 +66,7 @@ def chat_schedule_end(*, actor: Actor, chat_id: int, delay_seconds) -> Chat:
         chat.ends_at = timezone.now() + timedelta(seconds=delay_seconds)
         chat.save(update_fields=["status", "ends_at"])
         publish_to_chat(chat.pk, frames.ending_frame(chat))
+        monitor_chat_changed(chat.pk)
         schedule_on_commit(END_TASK, chat.pk, chat.ends_at.isoformat(), eta=chat.ends_at)
     return chat
 
@@ -84,6 +86,7 @@ def chat_cancel_end(*, actor: Actor, chat_id: int) -> Chat:
         chat.ends_at = None
         chat.save(update_fields=["status", "ends_at"])
         publish_to_chat(chat.pk, frames.end_cancelled_frame(chat))
+        monitor_chat_changed(chat.pk)
     return chat
 
 
@@ -132,6 +135,8 @@ def _close(chat: Chat) -> Chat:
     )
     publish_to_chat(chat.pk, frames.ended_frame(chat, ticket_id=ticket.pk), event="chat.closed")
     webhooks_enqueue("chat.ended", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})
+    monitor_chat_changed(chat.pk)
+    monitor_agents_changed(*(agent.pk for agent in agents))
     for agent in agents:  # each now has room for another chat: offer what is waiting
         offers_publish_for_agent(agent=agent)
     return chat
@@ -218,6 +223,7 @@ def _mark_missed(chat: Chat, *, reason: str) -> Chat:
     ticket = ticket_create_from_chat(chat=chat, kind=Ticket.Kind.MISSED_CHAT)
     publish_to_chat(chat.pk, frames.missed_frame(chat, ticket_id=ticket.pk), event="chat.closed")
     webhooks_enqueue("chat.missed", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})
+    monitor_chat_changed(chat.pk)
     offers_close_for_chat(chat)
     offers_withdraw(chat, reason="missed")
     return chat

@@ -13,6 +13,7 @@ from chat import frames, selectors
 from chat.models import Chat, Invitation
 from chat.services.checks import clean_id, lock_agent_with_room, require_agent
 from chat.services.messages import system_message_post
+from chat.services.monitor import monitor_agents_changed, monitor_chat_changed
 from chat.services.participation import (
     clean_note,
     handover_expires_at,
@@ -108,6 +109,8 @@ def invitation_accept(*, actor: Actor, invitation_id: int) -> Invitation:
         accepted = frames.invitation_frame("invitation.accepted", invitation)
         publish_to_agent(invitation.inviter_id, accepted)
         publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
+        monitor_chat_changed(chat.pk)
+        monitor_agents_changed(agent.pk)
     return invitation
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from chat import frames, selectors
 from chat.models import Chat, ChatParticipant
 from chat.services.checks import lock_agent_with_room, require_agent
+from chat.services.monitor import monitor_agents_changed, monitor_chat_changed
 from chat.services.queue import queue_changed
 from chat.services.routing import offers_close_for_chat, offers_release_agent, offers_route_for_agent
 from chat.services.staffing import staffing_agent_went_offline
@@ -24,30 +25,38 @@ def chat_accept(*, actor: Actor, chat_id: int) -> Chat:
     chat = selectors.access_chat(agent=agent, chat_id=chat_id)
     with transaction.atomic():
         agent = lock_agent_with_room(agent)
-        now = timezone.now()
-        won = Chat.objects.filter(pk=chat.pk, status=Chat.Status.WAITING).update(
-            status=Chat.Status.ACTIVE, owner=agent, accepted_at=now
-        )
-        if not won:
-            chat.refresh_from_db()
-            if chat.status == Chat.Status.MISSED:
-                raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat was missed and is now a ticket."))
-            if chat.owner:
-                detail = _("This chat was already accepted by %(name)s.") % {"name": chat.owner.display_name}
-            else:
-                detail = _("This chat was already accepted by another agent.")
-            raise DomainError(ErrorCode.ALREADY_ACCEPTED, detail)
-        chat.refresh_from_db()
-        ChatParticipant.objects.create(chat=chat, agent=agent, joined_at=now)
-        accepted = frames.accepted_frame(chat)
-        publish_to_chat(chat.pk, accepted)
-        # The winner's sockets join the chat on this event.
-        publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
-        offers_close_for_chat(chat, accepted_by=agent)
-        offers_withdraw(chat, reason="accepted", keep=agent)
-        webhooks_enqueue("chat.accepted", frames.chat_event_data(chat))
-        queue_changed(chat.department_id)  # the visitors waiting behind it move up
+        take_waiting_chat(chat, agent)
     return chat
+
+
+def take_waiting_chat(chat: Chat, agent: Agent) -> None:
+    """`agent` (their row locked, their room checked) becomes the owner of the waiting `chat`,
+    which is refreshed; DomainError if it no longer waits. Precondition: in a transaction."""
+    now = timezone.now()
+    won = Chat.objects.filter(pk=chat.pk, status=Chat.Status.WAITING).update(
+        status=Chat.Status.ACTIVE, owner=agent, accepted_at=now
+    )
+    if not won:
+        chat.refresh_from_db()
+        if chat.status == Chat.Status.MISSED:
+            raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat was missed and is now a ticket."))
+        if chat.owner:
+            detail = _("This chat was already accepted by %(name)s.") % {"name": chat.owner.display_name}
+        else:
+            detail = _("This chat was already accepted by another agent.")
+        raise DomainError(ErrorCode.ALREADY_ACCEPTED, detail)
+    chat.refresh_from_db()
+    ChatParticipant.objects.create(chat=chat, agent=agent, joined_at=now)
+    accepted = frames.accepted_frame(chat)
+    publish_to_chat(chat.pk, accepted)
+    # The winner's sockets join the chat on this event.
+    publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
+    offers_close_for_chat(chat, accepted_by=agent)
+    offers_withdraw(chat, reason="accepted", keep=agent)
+    webhooks_enqueue("chat.accepted", frames.chat_event_data(chat))
+    queue_changed(chat.department_id)  # the visitors waiting behind it move up
+    monitor_chat_changed(chat.pk)
+    monitor_agents_changed(agent.pk)
 
 
 def offers_publish_for_agent(*, agent: Agent, withdraw: bool = False) -> None:
@@ -84,10 +93,18 @@ def agent_update_chat_settings(*, actor: Actor, chat_status: str | None = None, 
         raise DomainError(ErrorCode.NOT_ALLOWED, _("Only agents have chat settings."))
     if not actor.chat_enabled:
         raise DomainError(ErrorCode.NOT_ALLOWED, _("You are not enabled for the chat channel."))
+    return chat_settings_apply(agent_id=actor.pk, chat_status=chat_status, ringer=ringer)
+
+
+def chat_settings_apply(*, agent_id: int, chat_status: str | None = None, ringer: bool | None = None) -> Agent:
+    """Change an agent's chat status and ringer, with all that follows (offers shown or taken
+    away, the unstaffed check, the agent's screens and the live monitor told). The caller has
+    checked who may: the agent themselves (agent_update_chat_settings) or a manager
+    (chat.services.supervision.agent_set_chat_status)."""
     if chat_status is not None and chat_status not in Agent.ChatStatus.values:
         raise DomainError(ErrorCode.INVALID, _("chat_status must be 'online' or 'offline'."))
     with transaction.atomic():
-        agent = Agent.objects.select_for_update().get(pk=actor.pk)
+        agent = Agent.objects.select_for_update().get(pk=agent_id)
         went_online = chat_status == Agent.ChatStatus.ONLINE and agent.chat_status != chat_status
         went_offline = chat_status == Agent.ChatStatus.OFFLINE and agent.chat_status != chat_status
         if chat_status is not None:
@@ -98,6 +115,7 @@ def agent_update_chat_settings(*, actor: Actor, chat_status: str | None = None, 
         publish_to_agent(agent.pk, frames.agent_status_frame(agent))
         if went_online or went_offline:
             offers_publish_for_agent(agent=agent, withdraw=went_offline)
+            monitor_agents_changed(agent.pk)
         if went_offline:  # were they the last who could answer the waiting chats?
             staffing_agent_went_offline(agent)
     return agent

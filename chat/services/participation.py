@@ -11,6 +11,7 @@ from chat import frames, selectors
 from chat.models import Chat, ChatParticipant
 from chat.services.checks import clean_id, clean_text, require_agent
 from chat.services.messages import system_message_post
+from chat.services.monitor import monitor_agents_changed, monitor_chat_changed
 from chat.services.offers import offers_publish_for_agent
 from helpdesk.actors import Actor
 from helpdesk.models import Agent
@@ -109,4 +110,6 @@ def chat_leave(*, actor: Actor, chat_id: int) -> Chat:
         publish_to_chat(chat.pk, frames.participant_frame("participant.left", chat, agent))
         publish_to_agent(agent.pk, {}, event="chat.left", chat_id=chat.pk)
         offers_publish_for_agent(agent=agent)  # room for another chat again
+        monitor_chat_changed(chat.pk)
+        monitor_agents_changed(agent.pk)
     return chat

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chat import selectors
 from chat.models import AgentConnection
+from chat.services.monitor import monitor_agents_changed, monitor_socket_closed
 from chat.services.offers import agent_update_chat_settings
 from chat.services.routing import offers_route_for_agent
 from chat.services.staffing import staffing_socket_closed
@@ -29,6 +30,7 @@ def agent_connection_open(*, agent: Agent, channel_name: str) -> None:
     # Once the row is committed (routing running now elsewhere sees it): an agent back from
     # away takes their turn again.
     offers_route_for_agent(agent)
+    monitor_agents_changed(agent.pk)  # back from away, or connected for the first time
 
 
 def agent_connection_close(*, channel_name: str) -> None:
@@ -37,6 +39,7 @@ def agent_connection_close(*, channel_name: str) -> None:
     now = timezone.now()
     AgentConnection.objects.filter(channel_name=channel_name, closed_at__isnull=True).update(seen_at=now, closed_at=now)
     staffing_socket_closed(channel_name=channel_name)  # if they were the last, their chats go when they are away
+    monitor_socket_closed(channel_name=channel_name)
 
 
 def agent_connections_vouch(*, connections: dict[str, int]) -> None:

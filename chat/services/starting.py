@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop
 
 from chat import frames, selectors
 from chat.models import Chat, Visitor
+from chat.services.monitor import monitor_chat_changed
 from chat.services.routing import offers_route_waiting, routed_one_at_a_time
 from chat.visitor_info import VisitorFacts
 from helpdesk.models import Department
@@ -70,6 +71,7 @@ def chat_start(
             for agent in selectors.agents_to_offer(department):
                 publish_to_agent(agent.pk, frames.offered_frame(chat, ring=agent.ringer))
         webhooks_enqueue("chat.started", frames.chat_event_data(chat))
+        monitor_chat_changed(chat.pk)
         schedule_on_commit(MISS_TASK, chat.pk, chat.missed_deadline.isoformat(), eta=chat.missed_deadline)
     return chat, token
 

@@ -15,6 +15,7 @@ from chat import frames
 from chat.models import Chat, Transfer
 from chat.services.checks import clean_id, lock_agent_with_room, require_agent
 from chat.services.messages import system_message_post
+from chat.services.monitor import monitor_agents_changed, monitor_chat_changed
 from chat.services.offers import offers_publish_for_agent
 from chat.services.participation import (
     clean_note,
@@ -113,23 +114,56 @@ def transfer_accept(*, actor: Actor, transfer_id: int) -> Transfer:
             raise DomainError(ErrorCode.CHAT_CLOSED, _("This chat has ended."))
         agent = lock_agent_with_room(agent, joining=chat)
         previous = transfer.from_agent
-        chat.owner = agent
-        if transfer.to_department_id:
-            chat.department_id = transfer.to_department_id
-        chat.save(update_fields=["owner", "department"])
-        leave(chat, previous)
-        join(chat, agent)
-        transfer.status = Transfer.Status.ACCEPTED
-        transfer.decided_at = timezone.now()
-        transfer.save(update_fields=["status", "decided_at"])
-        system_message_post(chat=chat, body=f"Transferred from {previous.display_name} to {agent.display_name}")
-        # The visitor, the previous owner and other participants; the note is not the visitor's.
-        publish_to_chat(chat.pk, frames.transfer_frame("transfer.accepted", transfer, for_visitor=True))
-        publish_to_agent(previous.pk, {}, event="chat.left", chat_id=chat.pk)
-        accepted = frames.transfer_frame("transfer.accepted", transfer)
-        publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
-        offers_publish_for_agent(agent=previous)  # room for another chat again
+        _hand_over(chat, transfer, agent, record=f"Transferred from {previous.display_name} to {agent.display_name}")
     return transfer
+
+
+def transfer_reassign(*, chat: Chat, to_agent: Agent, by: str) -> Transfer:
+    """A manager moves the open `chat` to `to_agent` at once (chat.services.supervision): recorded
+    as a transfer from its owner that `to_agent` accepted, and in the conversation as a transfer
+    is, with who did it. A transfer still waiting for an answer is withdrawn first.
+
+    Precondition: in a transaction, `chat` locked (open, with an owner), then `to_agent` locked
+    and checked: the order transfer_accept locks in."""
+    for pending in Transfer.objects.select_for_update().filter(chat=chat, status=Transfer.Status.PENDING):
+        _close(pending, Transfer.Status.WITHDRAWN, "transfer.withdrawn")
+    previous = chat.owner
+    now = timezone.now()
+    transfer = Transfer.objects.create(
+        chat=chat,
+        from_agent=previous,
+        to_agent=to_agent,
+        note=f"Reassigned by {by}",
+        status=Transfer.Status.PENDING,
+        expires_at=now,
+    )
+    record = f"Transferred from {previous.display_name} to {to_agent.display_name} by {by}"
+    _hand_over(chat, transfer, to_agent, record=record)
+    return transfer
+
+
+def _hand_over(chat: Chat, transfer: Transfer, agent: Agent, *, record: str) -> None:
+    """The chat changes hands as `transfer` says, which is accepted now; `record` goes into the
+    conversation. Precondition: the chat, the transfer and `agent` are locked."""
+    previous = transfer.from_agent
+    chat.owner = agent
+    if transfer.to_department_id:
+        chat.department_id = transfer.to_department_id
+    chat.save(update_fields=["owner", "department"])
+    leave(chat, previous)
+    join(chat, agent)
+    transfer.status = Transfer.Status.ACCEPTED
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["status", "decided_at"])
+    system_message_post(chat=chat, body=record)
+    # The visitor, the previous owner and other participants; the note is not the visitor's.
+    publish_to_chat(chat.pk, frames.transfer_frame("transfer.accepted", transfer, for_visitor=True))
+    publish_to_agent(previous.pk, {}, event="chat.left", chat_id=chat.pk)
+    accepted = frames.transfer_frame("transfer.accepted", transfer)
+    publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
+    offers_publish_for_agent(agent=previous)  # room for another chat again
+    monitor_chat_changed(chat.pk)
+    monitor_agents_changed(previous.pk, agent.pk)
 
 
 def transfer_decline(*, actor: Actor, transfer_id: int) -> Transfer:

@@ -1,7 +1,9 @@
 """Publishing to the channel layer, always after the surrounding transaction commits.
 
 Two kinds of groups: `chat.<id>` (the visitor's socket and the sockets of agents taking part)
-and `agent.<id>` (all sockets of one agent: offers, settings, joins). Group events carry the
+and `agent.<id>` (all sockets of one agent: offers, settings, joins); besides, `monitor` holds
+the agent sockets of managers who asked for the live monitor (chat.monitor_chats), and a manager
+watching a chat read-only joins its `chat.<id>` without taking part. Group events carry the
 frame a client receives; the consumers' handlers only forward it. An agent socket also joins
 the group of the credential it was opened with (`session.<hash>`, `apitoken.<hash>`), so that
 taking that credential away can close it.
@@ -33,6 +35,9 @@ def chat_group(chat_id: int) -> str:
     return f"chat.{chat_id}"
 
 
+MONITOR_GROUP = "monitor"
+
+
 def session_group(session_key: str) -> str:
     """The agent sockets one signed-in session opened. Hashed: group names travel through Redis."""
     return f"session.{hashlib.sha256(session_key.encode()).hexdigest()}"
@@ -54,6 +59,11 @@ def publish_to_agent(agent_id: int, frame: dict, *, event: str = "agent.frame", 
     """After commit, `frame` reaches every socket of one agent. "chat.joined" also subscribes
     those sockets to the chat named by `chat_id`."""
     publish_on_commit(agent_group(agent_id), {"type": event, "frame": frame, **extra})
+
+
+def publish_to_monitors(frame: dict) -> None:
+    """After commit, `frame` reaches every socket subscribed to the live monitor."""
+    publish_on_commit(MONITOR_GROUP, {"type": "monitor.frame", "frame": frame})
 
 
 # Called (from any thread) when an event published in this context cannot be sent; set by

@@ -49,8 +49,18 @@ function dashboardLink(popupsEl) {
 
 // `me`: the agent (shared with the page's parts; account changes update it); `tabs`: ChatTabs
 // on the dashboard, else the chats open in the dashboard; `handlers`: the page's own frames;
-// `onStatus(settings)`: after every status or ringer change. Returns {send, offers, ringer}.
-export function startAgentShell({ me = agentFromTopbar(), tabs = null, handlers = {}, onStatus = () => {}, onReconnect = () => {} } = {}) {
+// `onStatus(settings)`: after every status or ringer change; `onOpen()`: each time the socket
+// opens (the first time too); `onError(frame)`: an error frame not about an accept. Returns
+// {send, offers, ringer}.
+export function startAgentShell({
+  me = agentFromTopbar(),
+  tabs = null,
+  handlers = {},
+  onStatus = () => {},
+  onReconnect = () => {},
+  onOpen = () => {},
+  onError = () => {},
+} = {}) {
   const topbar = document.querySelector(".topbar");
   const popupsEl = document.getElementById("popups") || document.body.appendChild(h("div", { id: "popups", class: "popups floating", "aria-live": "polite" }));
   const connectionEl = document.getElementById("connection");
@@ -75,7 +85,10 @@ export function startAgentShell({ me = agentFromTopbar(), tabs = null, handlers 
     "agent.status": (frame) => account.update(frame),
     error: (frame) => {
       if (frame.for_type === "chat.accept") offers.refused(frame);
-      else tabs.showError(frame);
+      else {
+        tabs.showError(frame);
+        onError(frame);
+      }
     },
   });
   let connectedOnce = false;
@@ -83,6 +96,7 @@ export function startAgentShell({ me = agentFromTopbar(), tabs = null, handlers 
     onFrame: route,
     onOpen: () => {
       offers.sendPending();
+      onOpen();
       // Whatever happened while we were away: state changes and messages, from the database.
       if (connectedOnce) {
         reportFailure(offers.reconcile(api));

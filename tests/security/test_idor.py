@@ -73,6 +73,9 @@ NOT_PER_DEPARTMENT = {
     "api/v1/visitor/chats/<int:chat_id>/rating/",  # likewise (tests/chat/test_rating.py)
     "api/v1/visitor/chats/<int:chat_id>/transcript-email/",  # likewise (tests/chat/test_transcript_email.py)
     "accounts/reset/<uidb64>/<token>/",  # Django's password reset link
+    # The live monitor's actions: every department's, for chat.monitor_chats alone (tests/chat/test_monitor.py).
+    "api/v1/monitor/agents/<int:agent_id>/chat-status/",
+    "api/v1/monitor/chats/<int:chat_id>/reassign/",
 }
 
 
