@@ -7,8 +7,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework.authtoken.models import TokenProxy
 
+from chat import selectors as chat_selectors
 from chat import services as chat_services
-from helpdesk.actors import actor_of_user
+from helpdesk.actors import System, actor_of_user
 from helpdesk.agents import services
 from helpdesk.agents.services import password_reset_offered
 from helpdesk.models import (
@@ -245,8 +246,8 @@ class AgentAdmin(ClosesSocketsOnDelete, admin.ModelAdmin):
     search_fields = ["display_name", "user__username", "user__email"]
     filter_horizontal = ["departments"]
     # The ringer is the agent's own; the chat status a manager may set too (an absent agent
-    # Offline), through agent_update_chat_settings as the agent's own switch does, so that offers
-    # are sent or withdrawn and chats nobody can take any more are missed.
+    # Offline), through agent_set_chat_status, the live monitor's path, which does what the
+    # agent's own switch does: offers sent or withdrawn, chats nobody can take any more missed.
     readonly_fields = ["ringer"]
     OWN = ("chat_status", "ringer")
     add_fieldsets = [
@@ -257,6 +258,13 @@ class AgentAdmin(ClosesSocketsOnDelete, admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Setting another agent's status is the live monitor's power (chat.monitor_chats: managers).
+        actor = actor_of_user(request.user)
+        if isinstance(actor, System) or request.user.has_perm(chat_selectors.MONITOR_PERMISSION):
+            return self.readonly_fields
+        return [*self.readonly_fields, "chat_status"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -276,7 +284,9 @@ class AgentAdmin(ClosesSocketsOnDelete, admin.ModelAdmin):
         stored = Agent.objects.get(pk=obj.pk)
         chosen = form.cleaned_data.get("chat_status") or stored.chat_status
         if chosen != stored.chat_status:  # the stored agent is enabled for chat (AgentForm.clean)
-            stored = chat_services.agent_update_chat_settings(actor=stored, chat_status=chosen)
+            stored = chat_services.agent_set_chat_status(
+                actor=actor_of_user(request.user), agent_id=obj.pk, chat_status=chosen
+            )
         obj.chat_status, obj.ringer = stored.chat_status, stored.ringer
         # Status and ringer are written by the service alone, never over a change the agent made.
         obj.save(update_fields=[f.name for f in Agent._meta.concrete_fields if f.name not in ("id", *self.OWN)])

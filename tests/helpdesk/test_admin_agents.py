@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.test import Client
 
@@ -144,7 +144,7 @@ def change_form(client, agent, **changes):
         "display_name": agent.display_name,
         "departments": [d.pk for d in agent.departments.all()],
         "max_concurrent_chats": agent.max_concurrent_chats,
-        "chat_status": current["chat_status"].value(),
+        "chat_status": current["chat_status"].value() if "chat_status" in current.fields else None,
     }
     if agent.chat_enabled:
         data["chat_enabled"] = "on"
@@ -216,3 +216,18 @@ def test_staff_without_the_permission_cannot_add_agents(sales):
     client = Client()
     client.force_login(UserFactory(is_staff=True))
     assert client.get(ADD).status_code == 403
+
+
+def test_without_the_monitor_permission_the_status_is_read_only(agent):
+    staff = AgentFactory(display_name="Sam Staff").user
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_agent", "change_agent"]))
+    client = Client()
+    client.force_login(staff)
+    page = client.get(f"/admin/helpdesk/agent/{agent.pk}/change/")
+    assert page.status_code == 200 and "chat_status" not in page.context["adminform"].form.fields
+    response = change_form(client, agent, chat_status="offline")
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.chat_status == "online"
