@@ -106,9 +106,10 @@ class VisitorConsumer(FrameConsumer):
     async def chat_frame(self, event):
         frame = event["frame"]
         if frame["type"] == "message":
-            if frame.get("internal"):
+            visitor_seq = event.get("visitor_seq", frame["seq"])
+            if frame.get("internal") or visitor_seq is None:
                 return  # an internal note: agents only
-            frame = frames.visitor_message_frame(frame, event.get("visitor_seq", frame["seq"]))
+            frame = frames.visitor_message_frame(frame, visitor_seq)
             if frame["seq"] <= self.replayed_up_to:
                 return  # already sent in the replay
         await self.send_json(frame)
