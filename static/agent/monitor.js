@@ -209,8 +209,11 @@ class Monitor {
     this.waiting.sync(waiting);
     this.active.sync(active);
     this.agentRows.sync([...this.agents.values()].sort((a, b) => a.name.localeCompare(b.name)));
-    document.getElementById("monitor-waiting-empty").hidden = waiting.length > 0;
-    document.getElementById("monitor-active-empty").hidden = active.length > 0;
+    // An empty table is not shown: its section says there is nothing instead.
+    for (const [name, items] of [["waiting", waiting], ["active", active]]) {
+      document.getElementById(`monitor-${name}-empty`).hidden = items.length > 0;
+      document.getElementById(`monitor-${name}`).closest("table").hidden = items.length === 0;
+    }
     document.getElementById("monitor-waiting-count").textContent = waiting.length ? String(waiting.length) : "";
     document.getElementById("monitor-active-count").textContent = active.length ? String(active.length) : "";
     this.tick();
@@ -258,10 +261,12 @@ class Monitor {
     row.since.dateTime = chat.accepted_at || chat.started_at;
     row.state.textContent = chat.status === "ending" ? gettext("Ending") : "";
     const others = chat.participants.filter((agent) => !chat.owner || agent.id !== chat.owner.id);
-    row.owner.replaceChildren(
-      h("strong", { text: agentName(chat.owner) }),
-      others.length ? h("div", { class: "muted small", text: interpolate(gettext("with %(names)s"), { names: others.map((a) => a.name).join(", ") }) }) : null,
-    );
+    const owner = [h("strong", { text: agentName(chat.owner) })];
+    if (others.length) {
+      const names = others.map((agent) => agent.name).join(", ");
+      owner.push(h("div", { class: "muted small", text: interpolate(gettext("with %(names)s"), { names }) }));
+    }
+    row.owner.replaceChildren(...owner);
     row.watchButton.setAttribute("aria-label", interpolate(gettext("Watch the chat with %(name)s"), { name }));
     const verb = chat.status === "waiting" ? gettext("Assign the chat with %(name)s") : gettext("Reassign the chat with %(name)s");
     row.reassignButton.setAttribute("aria-label", interpolate(verb, { name }));
