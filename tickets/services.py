@@ -147,8 +147,9 @@ def ticket_create_offline_message(*, name: str, email: str, question: str, depar
 def ticket_add_offline_message(*, chat, question: str) -> Ticket:
     """The visitor of a missed chat left a message with the offline message form: it goes on the
     chat's own Missed Chats ticket as the visitor's next thread entry (a chat is a ticket once),
-    and a confirmation e-mail goes to the ticket's requester after commit. No webhook: the
-    ticket was announced (`ticket.created`) when the chat was missed.
+    and a confirmation e-mail goes to the ticket's requester after commit. A ticket closed or on
+    hold meanwhile is opened again (`ticket.updated`); no `ticket.created`: the ticket was
+    announced when the chat was missed.
 
     The caller (chat.services.offline) has checked the visitor's token and that the chat is
     missed, so its ticket exists."""
@@ -166,6 +167,9 @@ def ticket_add_offline_message(*, chat, question: str) -> Ticket:
         )
         ticket.search_text = f"{ticket.search_text}\n{question}" if ticket.search_text else question
         ticket.save(update_fields=["search_text"])  # not updated_at: it moves for status and assignee
+        # A new question on a ticket an agent already closed (or put on hold): open it again, so
+        # the agents see it; the history says the system did.
+        _change(ticket, by=None, status=Ticket.Status.OPEN)
         _confirm_offline_message_on_commit(ticket, question=question, received_at=now)
     return ticket
 

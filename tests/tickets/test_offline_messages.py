@@ -20,6 +20,7 @@ from helpdesk.models import Webhook, WebhookDelivery
 from tests.factories import ChatFactory, accepted_chat
 from tests.support.api import api_client_for
 from tickets.models import ThreadEntry, Ticket
+from tickets.services import ticket_update
 
 pytestmark = pytest.mark.django_db
 
@@ -283,6 +284,24 @@ def test_a_missed_chat_gets_the_message_on_its_own_ticket(sales, leave, hook):
     [email] = confirmations()
     assert email.to == [chat.visitor.email] and f"[#{ticket.pk}]" in email.subject
     assert not WebhookDelivery.objects.exists()  # ticket.created went out when the chat was missed
+
+
+def test_a_message_on_a_ticket_an_agent_closed_opens_it_again(sales, leave, agent):
+    chat = ChatFactory(department=sales)
+    chat_services.chat_end(actor=ChatVisitor.of(chat), chat_id=chat.pk)  # missed
+    ticket = Ticket.objects.get(source_chat=chat)
+    ticket_update(actor=agent, ticket_id=ticket.pk, status=Ticket.Status.CLOSED)
+    response = leave(with_chat(chat), HTTP_X_VISITOR_TOKEN=chat.token)
+    assert response.status_code == 201
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.OPEN  # a new question: the agents must see it again
+    reopened = ticket.changes.order_by("pk").last()
+    assert (reopened.field, reopened.old_value, reopened.new_value, reopened.changed_by) == (
+        "status",
+        "Closed",
+        "Open",
+        None,
+    )
 
 
 def test_a_chat_still_waiting_is_given_up_and_becomes_one_ticket_with_the_message(sales, leave):
