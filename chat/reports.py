@@ -27,6 +27,7 @@ from tickets.models import Ticket
 GROUPINGS = ("day", "agent", "department")
 MAX_DAYS = 366
 NONE_KEY = -1  # the group of chats without an owner (agent) or department
+TOTAL_KEY = -2  # the total's group in the query ("total" when grouped by day)
 
 # The figures, in the order rows and CSV columns show them.
 FIGURES = (
@@ -83,107 +84,114 @@ def _adapt(value: datetime):
 def _seconds(later: str, earlier: str) -> str:
     """SQL for `later - earlier` in seconds, both cut to the millisecond."""
     if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM (date_trunc('milliseconds', {later}) - date_trunc('milliseconds', {earlier})))"
+        diff = f"date_trunc('milliseconds', {later}) - date_trunc('milliseconds', {earlier})"
+        return f"CAST(EXTRACT(EPOCH FROM ({diff})) AS double precision)"
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
-def _percentiles(source: str, percents: tuple[int, ...], prefix: str) -> str:
-    """SQL selecting grp and, per percent p, the nearest-rank percentile as <prefix>_p<p> of the
-    (grp, v) rows of `source` (NULL values left out)."""
-    picks = ", ".join(f"MAX(CASE WHEN rn = ({p} * n + 99) / 100 THEN v END) AS {prefix}_p{p}" for p in percents)
-    return (
-        f"SELECT grp, {picks} FROM ("
-        f"SELECT grp, v, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY v) AS rn, "
-        f"COUNT(*) OVER (PARTITION BY grp) AS n FROM {source} WHERE v IS NOT NULL) ranked GROUP BY grp"
-    )
+def _local_day(column: str) -> tuple[str, list]:
+    """SQL for the local date (YYYY-MM-DD) of a stored moment in the report time zone."""
+    zone = settings.TIME_ZONE
+    if connection.vendor == "postgresql":
+        return f"to_char({column} AT TIME ZONE %s, 'YYYY-MM-DD')", [zone]
+    # Django's own function on SQLite (what TruncDate uses there); moments are stored in UTC.
+    return f"django_datetime_cast_date({column}, %s, %s)", [zone, "UTC"]
 
 
-def _days_cte(days: list[date], zone: ZoneInfo) -> tuple[str, list]:
-    rows, params = [], []
-    for index, day in enumerate(days):
-        rows.append("(%s, %s, %s)")
-        params += [index, _adapt(_day_start(day, zone)), _adapt(_day_start(day + timedelta(days=1), zone))]
-    return "days(k, lo, hi) AS (VALUES " + ", ".join(rows) + ")", params
+def _group(group_by: str | None, column_prefix: str, moment: str) -> tuple[str, list, str]:
+    """SQL for a row's group, its parameters, and the SQL literal of the total's group."""
+    if group_by == "day":
+        sql, params = _local_day(f"{column_prefix}.{moment}")
+        return sql, params, "'total'"
+    if group_by == "agent":
+        column = "owner_id" if column_prefix == "c" else None
+        return (f"COALESCE({column_prefix}.{column}, {NONE_KEY})" if column else str(NONE_KEY)), [], str(TOTAL_KEY)
+    if group_by == "department":
+        return f"COALESCE({column_prefix}.department_id, {NONE_KEY})", [], str(TOTAL_KEY)
+    return str(TOTAL_KEY), [], str(TOTAL_KEY)
 
 
-def _chat_figures(span: ReportRange, group_by: str | None, department: Department | None) -> dict[int, dict]:
-    """The chat figures per group (group_by None: one group, 0, for the total)."""
+def _chat_figures(span: ReportRange, group_by: str, department: Department | None) -> dict:
+    """The chat figures per group, and the total under TOTAL_KEY ("total" by day), in one statement:
+    each chat's own figures first (its first reply and message count from the message index), then
+    every chat twice, once in its group and once in the total, aggregated."""
     zone = report_time_zone()
     chat, message, transfer = Chat._meta.db_table, Message._meta.db_table, Transfer._meta.db_table
     lo, hi = _day_start(span.first, zone), _day_start(span.last + timedelta(days=1), zone)
-    ctes, params = [], []
-    joins = ""
-    if group_by == "day":
-        days_sql, days_params = _days_cte(span.days, zone)
-        ctes.append(days_sql)
-        params += days_params
-        joins = " JOIN days ON c.started_at >= days.lo AND c.started_at < days.hi"
-        group = "days.k"
-    elif group_by == "agent":
-        group = f"COALESCE(c.owner_id, {NONE_KEY})"
-    elif group_by == "department":
-        group = f"COALESCE(c.department_id, {NONE_KEY})"
-    else:
-        group = "0"
+    group, params, total = _group(group_by, "c", "started_at")
     where = "c.started_at >= %s AND c.started_at < %s"
-    params += [_adapt(lo), _adapt(hi)]
+    where_params = [_adapt(lo), _adapt(hi)]
     if department is not None:
         where += " AND c.department_id = %s"
-        params.append(department.pk)
+        where_params.append(department.pk)
+    agent, visitor = Message.SenderKind.AGENT, Message.SenderKind.VISITOR
+    # Per chat: messages to and from the visitor (no notes, no system lines) and the first agent one.
+    ctes = [
+        "msg AS (SELECT m.chat_id, COUNT(*) AS n, "
+        "MIN(CASE WHEN m.sender_kind = %s THEN m.created_at END) AS first_agent "
+        f"FROM {message} m JOIN {chat} c ON c.id = m.chat_id "
+        f"WHERE {where} AND m.internal = %s AND m.sender_kind IN (%s, %s) GROUP BY m.chat_id)",
+        f"moves AS (SELECT t.chat_id, COUNT(*) AS n FROM {transfer} t JOIN {chat} c ON c.id = t.chat_id "
+        f"WHERE {where} AND t.status = %s GROUP BY t.chat_id)",
+    ]
+    all_params = [agent, *where_params, False, visitor, agent, *where_params, Transfer.Status.ACCEPTED]
     ctes.append(
-        f"scope AS (SELECT c.id, {group} AS grp, c.accepted_at, c.status, c.missed_reason, c.rating_score, "
+        f"per_chat AS (SELECT {group} AS grp, c.accepted_at, c.status, c.missed_reason, c.rating_score, "
         f"{_seconds('c.accepted_at', 'c.started_at')} AS wait, "
-        f"CASE WHEN c.ended_at IS NOT NULL THEN {_seconds('c.ended_at', 'c.accepted_at')} END AS handle "
-        f"FROM {chat} c{joins} WHERE {where})"
+        f"CASE WHEN c.ended_at IS NOT NULL THEN {_seconds('c.ended_at', 'c.accepted_at')} END AS handle, "
+        f"CASE WHEN c.accepted_at IS NOT NULL THEN {_seconds('msg.first_agent', 'c.accepted_at')} END AS reply, "
+        f"COALESCE(msg.n, 0) AS messages, COALESCE(moves.n, 0) AS transfers "
+        f"FROM {chat} c LEFT JOIN msg ON msg.chat_id = c.id LEFT JOIN moves ON moves.chat_id = c.id WHERE {where})"
     )
-    # The first message an agent sent to the visitor (internal notes are not answers).
-    ctes.append(
-        f"first_reply AS (SELECT s.grp, {_seconds('MIN(m.created_at)', 's.accepted_at')} AS v "
-        f"FROM scope s JOIN {message} m ON m.chat_id = s.id "
-        f"WHERE s.accepted_at IS NOT NULL AND m.sender_kind = %s AND m.internal = %s "
-        f"GROUP BY s.id, s.grp, s.accepted_at)"
-    )
-    params += [Message.SenderKind.AGENT, False]
-    ctes.append("waits AS (SELECT grp, wait AS v FROM scope WHERE accepted_at IS NOT NULL)")
-    ctes.append("handles AS (SELECT grp, handle AS v FROM scope WHERE accepted_at IS NOT NULL)")
-    ctes.append(f"wait_p AS ({_percentiles('waits', (50, 90), 'wait')})")
-    ctes.append(f"reply_p AS ({_percentiles('first_reply', (50, 90), 'reply')})")
-    ctes.append(f"handle_p AS ({_percentiles('handles', (50,), 'handle')})")
-    ctes.append(
-        f"msgs AS (SELECT s.grp, COUNT(*) AS n FROM scope s JOIN {message} m ON m.chat_id = s.id "
-        f"WHERE m.sender_kind IN (%s, %s) AND m.internal = %s GROUP BY s.grp)"
-    )
-    params += [Message.SenderKind.VISITOR, Message.SenderKind.AGENT, False]
-    ctes.append(
-        f"moves AS (SELECT s.grp, COUNT(*) AS n FROM scope s JOIN {transfer} t ON t.chat_id = s.id "
-        f"WHERE t.status = %s GROUP BY s.grp)"
-    )
-    params.append(Transfer.Status.ACCEPTED)
-    ctes.append(
-        "totals AS (SELECT grp, COUNT(*) AS started, "
-        "SUM(CASE WHEN accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS accepted, "
-        "SUM(CASE WHEN status = %s AND missed_reason <> %s THEN 1 ELSE 0 END) AS missed, "
-        "SUM(CASE WHEN status = %s AND missed_reason = %s THEN 1 ELSE 0 END) AS abandoned, "
-        "AVG(rating_score * 1.0) AS rating_avg, COUNT(rating_score) AS ratings FROM scope GROUP BY grp)"
-    )
+    all_params += [*params, *where_params]
     abandoned = Chat.MissedReason.ABANDONED
-    params += [Chat.Status.MISSED, abandoned, Chat.Status.MISSED, abandoned]
-    sql = (
-        "WITH "
-        + ", ".join(ctes)
-        + " SELECT t.grp, t.started, t.accepted, t.missed, t.abandoned, t.rating_avg, t.ratings, "
-        "wait_p.wait_p50, wait_p.wait_p90, reply_p.reply_p50, reply_p.reply_p90, handle_p.handle_p50, "
-        "COALESCE(msgs.n, 0), COALESCE(moves.n, 0) FROM totals t "
-        "LEFT JOIN wait_p ON wait_p.grp = t.grp LEFT JOIN reply_p ON reply_p.grp = t.grp "
-        "LEFT JOIN handle_p ON handle_p.grp = t.grp LEFT JOIN msgs ON msgs.grp = t.grp "
-        "LEFT JOIN moves ON moves.grp = t.grp"
+    counts = (
+        "COUNT(*), SUM(CASE WHEN accepted_at IS NOT NULL THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN status = %s AND missed_reason <> %s THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN status = %s AND missed_reason = %s THEN 1 ELSE 0 END), "
+        "AVG(rating_score * 1.0), COUNT(rating_score)"
     )
+    if connection.vendor == "postgresql":
+        # percentile_disc is the nearest rank (the first value whose cumulative share reaches p), and
+        # GROUPING SETS gives the groups and the total in one pass.
+        picks = ", ".join(
+            f"percentile_disc({p / 100}) WITHIN GROUP (ORDER BY {v})"
+            for v, p in (("wait", 50), ("wait", 90), ("reply", 50), ("reply", 90), ("handle", 50))
+        )
+        sql = (
+            "WITH " + ", ".join(ctes) + f" SELECT CASE WHEN GROUPING(grp) = 1 THEN {total} ELSE grp END, {counts}, "
+            f"{picks}, SUM(messages), SUM(transfers) FROM per_chat GROUP BY GROUPING SETS ((grp), ())"
+        )
+    else:
+        # Nearest rank among the non-null values with ROW_NUMBER() and COUNT() windows; the total
+        # is the chats again under the total's group.
+        ctes.append(
+            "both_ AS (SELECT * FROM per_chat UNION ALL SELECT "
+            f"{total}, accepted_at, status, missed_reason, rating_score, wait, handle, reply, messages, transfers "
+            "FROM per_chat)"
+        )
+        # NULLs sort last on PostgreSQL and first on SQLite unless told: they are put last.
+        windows = ", ".join(
+            f"COUNT({v}) OVER (PARTITION BY grp) AS {v}_n, "
+            f"ROW_NUMBER() OVER (PARTITION BY grp ORDER BY CASE WHEN {v} IS NULL THEN 1 ELSE 0 END, {v}) AS {v}_rank"
+            for v in ("wait", "reply", "handle")
+        )
+        ctes.append(f"ranked AS (SELECT *, {windows} FROM both_)")
+        picks = ", ".join(
+            f"MAX(CASE WHEN {v}_rank = ({p} * {v}_n + 99) / 100 THEN {v} END)"
+            for v, p in (("wait", 50), ("wait", 90), ("reply", 50), ("reply", 90), ("handle", 50))
+        )
+        sql = (
+            "WITH " + ", ".join(ctes) + f" SELECT grp, {counts}, {picks}, SUM(messages), SUM(transfers) "
+            "FROM ranked GROUP BY grp"
+        )
+    all_params += [Chat.Status.MISSED, abandoned, Chat.Status.MISSED, abandoned]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, all_params)
         found = cursor.fetchall()
     figures = {}
     for grp, started, accepted, missed, abandoned_, rating, ratings, w50, w90, r50, r90, h50, msgs, moves in found:
-        figures[int(grp)] = {
+        figures[grp if group_by == "day" else int(grp)] = {
             "chats_started": int(started),
             "chats_accepted": int(accepted or 0),
             "chats_missed": int(missed or 0),
@@ -193,45 +201,28 @@ def _chat_figures(span: ReportRange, group_by: str | None, department: Departmen
             "first_response_p50_seconds": _round(r50, 3),
             "first_response_p90_seconds": _round(r90, 3),
             "handle_p50_seconds": _round(h50, 3),
-            "messages": int(msgs),
-            "transfers": int(moves),
+            "messages": int(msgs or 0),
+            "transfers": int(moves or 0),
             "rating_avg": _round(rating, 2),
             "ratings": int(ratings),
         }
     return figures
 
 
-def _offline_counts(span: ReportRange, group_by: str | None, department: Department | None) -> dict[int, int]:
+def _offline_counts(span: ReportRange, group_by: str, department: Department | None) -> dict:
     """Offline messages (tickets left with the offline form) per group; none has an agent."""
     zone = report_time_zone()
     lo, hi = _day_start(span.first, zone), _day_start(span.last + timedelta(days=1), zone)
-    ctes, params, joins = "", [], ""
-    if group_by == "day":
-        days_sql, params = _days_cte(span.days, zone)
-        ctes = "WITH " + days_sql + " "
-        joins = " JOIN days ON t.created_at >= days.lo AND t.created_at < days.hi"
-        group = "days.k"
-    elif group_by == "department":
-        group = f"COALESCE(t.department_id, {NONE_KEY})"
-    elif group_by == "agent":
-        group = str(NONE_KEY)
-    else:
-        group = "0"
+    group, params, _total = _group(group_by, "t", "created_at")
     where = "t.channel = %s AND t.created_at >= %s AND t.created_at < %s"
     params += [Ticket.Channel.OFFLINE_MESSAGE, _adapt(lo), _adapt(hi)]
     if department is not None:
         where += " AND t.department_id = %s"
         params.append(department.pk)
-    sql = f"{ctes}SELECT {group} AS grp, COUNT(*) FROM {Ticket._meta.db_table} t{joins} WHERE {where} GROUP BY grp"
-    if group_by is None or group_by == "agent":
-        sql = f"{ctes}SELECT COUNT(*) FROM {Ticket._meta.db_table} t{joins} WHERE {where}"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            count = cursor.fetchone()[0]
-        return {int(group): count} if count else {}
+    sql = f"SELECT {group} AS grp, COUNT(*) FROM {Ticket._meta.db_table} t WHERE {where} GROUP BY 1"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {int(grp): count for grp, count in cursor.fetchall()}
+        return {grp if group_by == "day" else int(grp): count for grp, count in cursor.fetchall()}
 
 
 def _round(value, places: int) -> float | None:
@@ -257,14 +248,12 @@ def chat_report(*, span: ReportRange, group_by: str, department: Department | No
     """{"from", "to", "group_by", "rows": [{"key", "label", …figures}], "total": {…figures}}."""
     chats = _chat_figures(span, group_by, department)
     offline = _offline_counts(span, group_by, department)
-    total_chats = _chat_figures(span, None, department).get(0)
-    total_offline = sum(offline.values())
+    total = _complete(chats.pop("total" if group_by == "day" else TOTAL_KEY, None), sum(offline.values()))
     rows = []
     if group_by == "day":
-        for index, day in enumerate(span.days):
-            rows.append(
-                {"key": day.isoformat(), "label": day.isoformat()} | _complete(chats.get(index), offline.get(index, 0))
-            )
+        for day in span.days:
+            key = day.isoformat()
+            rows.append({"key": key, "label": key} | _complete(chats.get(key), offline.get(key, 0)))
     else:
         groups = set(chats) | set(offline)
         model = Agent if group_by == "agent" else Department
@@ -285,5 +274,5 @@ def chat_report(*, span: ReportRange, group_by: str, department: Department | No
         "to": span.last.isoformat(),
         "group_by": group_by,
         "rows": rows,
-        "total": _complete(total_chats, total_offline),
+        "total": total,
     }
