@@ -77,6 +77,7 @@ class Chat(models.Model):
         indexes = [
             models.Index(fields=["status", "ends_at"], name="chat_status_ends_at"),
             models.Index(fields=["status", "missed_deadline"], name="chat_status_missed_deadline"),
+            models.Index(fields=["started_at"], name="chat_started_at"),  # reports: a range of days
         ]
         constraints = [
             models.CheckConstraint(
@@ -139,6 +140,15 @@ class Message(models.Model):
             models.UniqueConstraint(
                 fields=["chat", "client_id"], condition=Q(client_id__isnull=False), name="message_chat_client_id_unique"
             ),
+        ]
+        # Reports (chat/reports.py): each chat's message count and first agent message, from the
+        # index alone.
+        indexes = [
+            models.Index(
+                fields=["chat", "sender_kind", "created_at"],
+                condition=Q(internal=False),
+                name="message_chat_kind_created",
+            )
         ]
 
     def __str__(self) -> str:
