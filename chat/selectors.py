@@ -518,6 +518,26 @@ def monitor_agents() -> QuerySet[Agent]:
     )
 
 
+def agents_gone_away_since(since: datetime, now: datetime | None = None) -> list[int]:
+    """Ids of the agents who are away now (Online, enabled, active, no sign of life) and were
+    still present after `since`, by their connection rows as queue_last_staffed_at reads them: a
+    closed socket counts for AGENT_AWAY_AFTER_SECONDS, an open one its process stopped vouching
+    for as long as signs_of_life counts it. Their presence turned without any write."""
+    now = now or timezone.now()
+    gone = Agent.objects.filter(chat_enabled=True, chat_status=Agent.ChatStatus.ONLINE, user__is_active=True).exclude(
+        Exists(signs_of_life(now).filter(agent=OuterRef("pk")))
+    )
+    grace = timedelta(seconds=settings.AGENT_AWAY_AFTER_SECONDS)
+    unvouched = max(grace, timedelta(seconds=STALE_BEATS * settings.AGENT_PRESENCE_HEARTBEAT_SECONDS))
+    present_until: dict[int, datetime] = {}
+    for agent_id, seen_at, closed_at in AgentConnection.objects.filter(agent__in=gone).values_list(
+        "agent_id", "seen_at", "closed_at"
+    ):
+        until = seen_at + (grace if closed_at else unvouched)
+        present_until[agent_id] = max(until, present_until.get(agent_id, until))
+    return sorted(agent_id for agent_id, until in present_until.items() if until > since)
+
+
 def monitor_chats() -> QuerySet[Chat]:
     """Chats with their visitor, department, owner and `current_participations` (the agents
     taking part now, as ChatParticipant rows with their agent), first started first."""

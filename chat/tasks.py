@@ -45,13 +45,6 @@ def chats_miss_unstaffed(agent_id: int | None = None, left_at: str | None = None
 
 
 @shared_task(acks_late=True)
-def monitor_agent_publish(agent_id: int) -> None:
-    """Sent when an Online agent's socket closed, for the moment they would be away: the live
-    monitor shows their presence then (chat/services/monitor.py)."""
-    services.monitor_agent_publish(agent_id=agent_id)
-
-
-@shared_task(acks_late=True)
 def chat_sweep_overdue() -> None:
     ending, waiting = selectors.overdue_chat_ids()
     for chat_id in ending:
@@ -69,6 +62,8 @@ def chat_sweep_overdue() -> None:
     services.chats_miss_unstaffed()
     # The guarantee behind every call that offers a queue when someone may have room.
     services.offers_route_waiting()
+    # Agents who went away lately, to the live monitor (their presence turned without a write).
+    services.monitor_presence_sweep()
 
 
 @shared_task(acks_late=True)

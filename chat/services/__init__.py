@@ -23,7 +23,7 @@ from chat.services.invitations import (
     invitations_create,
 )
 from chat.services.messages import CLIENT_ID_MAX_CHARS, clean_internal, message_post, system_message_post
-from chat.services.monitor import monitor_agent_publish
+from chat.services.monitor import monitor_presence_sweep
 from chat.services.offers import agent_update_chat_settings, chat_accept, offers_publish_for_agent
 from chat.services.offline import chat_leave_offline_message
 from chat.services.participation import chat_leave
@@ -67,7 +67,7 @@ __all__ = [
     "invitation_expire_when_due",
     "invitations_create",
     "message_post",
-    "monitor_agent_publish",
+    "monitor_presence_sweep",
     "offers_publish_for_agent",
     "offers_route_waiting",
     "queue_position_frame_for",

@@ -4,23 +4,21 @@ state, owner or participants) and `monitor.agent` (an agent's chat status, prese
 open chats). Each call reads the chat or agent as the current transaction leaves it: call it after
 the change, in the same transaction.
 
-Presence goes "away" with no write at all (chat.selectors.with_presence reads it at query time):
-when an Online agent's socket closes, a task publishes their row again the moment they would be
-away (MONITOR_AGENT_TASK), so the monitor shows it without polling.
+Presence turns "away" with no write at all (chat.selectors.with_presence reads it at query
+time): the periodic sweep finds the agents who went away since its last runs and publishes them
+(monitor_presence_sweep), so the monitor shows it within CHAT_SWEEP_INTERVAL_SECONDS.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from chat import frames, selectors
-from chat.models import AgentConnection
-from helpdesk.models import Agent
-from helpdesk.platform.deadlines import TIMER_TOLERANCE
 from helpdesk.platform.events import publish_to_monitors
-from helpdesk.platform.scheduling import schedule_on_commit
 
-MONITOR_AGENT_TASK = "chat.tasks.monitor_agent_publish"
+# How many sweep intervals back monitor_presence_sweep looks.
+PRESENCE_SWEEP_WINDOW_SWEEPS = 4
 
 
 def monitor_chat_changed(chat_id: int) -> None:
@@ -40,25 +38,13 @@ def monitor_agents_changed(*agent_ids: int | None) -> None:
         publish_to_monitors(frames.monitor_agent_frame(agent))
 
 
-def monitor_agent_publish(*, agent_id: int) -> None:
-    """The task's service (MONITOR_AGENT_TASK): the agent as they are now, to the monitors."""
-    monitor_agents_changed(agent_id)
-
-
-def monitor_socket_closed(*, channel_name: str) -> None:
-    """Call once the agent socket `channel_name` has been recorded as closed: the monitors get
-    the agent now, and again when the agent would be away (unless they are Offline: then
-    presence cannot change by time)."""
-    row = (
-        AgentConnection.objects.filter(channel_name=channel_name)
-        .values_list("agent_id", "seen_at", "agent__chat_enabled", "agent__chat_status")
-        .first()
-    )
-    if row is None:
-        return
-    agent_id, closed_at, chat_enabled, chat_status = row
-    monitor_agents_changed(agent_id)
-    if chat_enabled and chat_status == Agent.ChatStatus.ONLINE:
-        # Just past the moment: a countdown may fire up to TIMER_TOLERANCE early.
-        away_at = closed_at + timedelta(seconds=settings.AGENT_AWAY_AFTER_SECONDS) + TIMER_TOLERANCE
-        schedule_on_commit(MONITOR_AGENT_TASK, agent_id, eta=away_at)
+def monitor_presence_sweep(*, now=None) -> list[int]:
+    """The sweep's part (chat.tasks.chat_sweep_overdue, every CHAT_SWEEP_INTERVAL_SECONDS): the
+    agents who went away lately (their last socket closed longer than AGENT_AWAY_AFTER_SECONDS
+    ago, or the server process holding it died), to the monitors; their ids. "Lately" spans a few
+    sweeps, so a late or lost run misses nobody; a repeated frame changes nothing."""
+    now = now or timezone.now()
+    since = now - timedelta(seconds=PRESENCE_SWEEP_WINDOW_SWEEPS * settings.CHAT_SWEEP_INTERVAL_SECONDS)
+    agent_ids = selectors.agents_gone_away_since(since, now)
+    monitor_agents_changed(*agent_ids)
+    return agent_ids

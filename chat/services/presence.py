@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from chat import selectors
 from chat.models import AgentConnection
-from chat.services.monitor import monitor_agents_changed, monitor_socket_closed
+from chat.services.monitor import monitor_agents_changed
 from chat.services.offers import agent_update_chat_settings
 from chat.services.routing import offers_route_for_agent
 from chat.services.staffing import staffing_socket_closed
@@ -39,7 +39,6 @@ def agent_connection_close(*, channel_name: str) -> None:
     now = timezone.now()
     AgentConnection.objects.filter(channel_name=channel_name, closed_at__isnull=True).update(seen_at=now, closed_at=now)
     staffing_socket_closed(channel_name=channel_name)  # if they were the last, their chats go when they are away
-    monitor_socket_closed(channel_name=channel_name)
 
 
 def agent_connections_vouch(*, connections: dict[str, int]) -> None:

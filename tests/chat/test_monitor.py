@@ -2,20 +2,22 @@
 manager setting an agent Offline and reassigning chats, and its REST edge. Its sockets:
 tests/chat/test_monitor_sockets.py; the page in a browser: tests/browser/test_monitor.py."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
-from chat import services
-from chat.models import Chat, ChatParticipant, Message, Transfer
-from chat.services.monitor import monitor_agent_publish
-from chat.services.presence import agent_connection_close
+from chat import services, tasks
+from chat.models import AgentConnection, Chat, ChatParticipant, Message, Transfer
+from chat.services.monitor import monitor_presence_sweep
+from chat.services.presence import agent_connection_open
 from helpdesk.actors import ChatVisitor
 from helpdesk.models import Agent
 from helpdesk.platform.errors import DomainError
 from helpdesk.platform.events import MONITOR_GROUP, agent_group, chat_group
-from tests.factories import AgentFactory, ChatFactory, accepted_chat
+from tests.factories import AgentFactory, ChatFactory, accepted_chat, record_connection
 from tests.support.api import api_client_for
 from tests.support.events import frames_to
 from tests.support.managers import make_manager
@@ -175,27 +177,50 @@ def test_each_change_is_published_to_the_monitors(
     assert monitor_frames(published) == []
 
 
-def test_a_missed_chat_and_a_socket_closing_are_published(sales, agent, published, django_capture_on_commit_callbacks):
+def test_a_missed_chat_and_a_socket_opening_are_published(sales, agent, published, django_capture_on_commit_callbacks):
     chat = ChatFactory(department=sales)
     with django_capture_on_commit_callbacks(execute=True):
         services.chat_end(actor=ChatVisitor.of(chat), chat_id=chat.pk)  # the visitor leaves while waiting
     assert [f["chat"]["status"] for f in monitor_frames(published, "monitor.chat")] == ["missed"]
     published.clear()
+    away = AgentFactory(display_name="Carl", departments=[sales], connected=False)
     with django_capture_on_commit_callbacks(execute=True):
-        agent_connection_close(channel_name=agent.connections.get().channel_name)
-    (alice,) = monitor_frames(published, "monitor.agent")
-    assert alice["agent"]["presence"] == "online"  # for AGENT_AWAY_AFTER_SECONDS; then a task tells again
+        agent_connection_open(agent=away, channel_name="carl-1")  # back from away
+    (carl,) = monitor_frames(published, "monitor.agent")
+    assert (carl["agent"]["name"], carl["agent"]["presence"]) == ("Carl", "online")
 
 
-def test_the_away_task_publishes_the_agent_as_they_are_then(
-    agent, published, settings, django_capture_on_commit_callbacks
+def test_the_sweep_publishes_the_agents_who_went_away_lately(
+    sales, published, settings, django_capture_on_commit_callbacks
 ):
-    settings.AGENT_AWAY_AFTER_SECONDS = 0
-    agent.connections.update(closed_at=agent.connections.get().seen_at)
+    settings.AGENT_AWAY_AFTER_SECONDS, settings.AGENT_PRESENCE_HEARTBEAT_SECONDS = 60, 20
+    settings.CHAT_SWEEP_INTERVAL_SECONDS = 5
+    now = timezone.now()
+
+    def agent_last_seen(name, seconds_ago, *, closed=True, **kwargs):
+        agent = AgentFactory(display_name=name, departments=[sales], connected=False, **kwargs)
+        seen = now - timedelta(seconds=seconds_ago)
+        record_connection(agent)
+        AgentConnection.objects.filter(agent=agent).update(
+            opened_at=seen, seen_at=seen, closed_at=seen if closed else None
+        )
+        return agent
+
+    alice = agent_last_seen("Alice", 61)  # her last socket closed just over the grace ago
+    carl = agent_last_seen("Carl", 61, closed=False)  # the process holding his socket died
+    agent_last_seen("Bob", 200)  # away long ago: told then
+    agent_last_seen("Dana", 1, closed=False)  # still here
+    agent_last_seen("Erin", 61, chat_status=Agent.ChatStatus.OFFLINE)  # Offline: never away
     with django_capture_on_commit_callbacks(execute=True):
-        monitor_agent_publish(agent_id=agent.pk)  # what chat.tasks.monitor_agent_publish runs
-    (alice,) = monitor_frames(published, "monitor.agent")
-    assert alice["agent"]["presence"] == "away"
+        assert monitor_presence_sweep(now=now) == sorted([alice.pk, carl.pk])
+    assert {(f["agent"]["name"], f["agent"]["presence"]) for f in monitor_frames(published, "monitor.agent")} == {
+        ("Alice", "away"),
+        ("Carl", "away"),
+    }
+    published.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.chat_sweep_overdue()  # the sweep runs it
+    assert {f["agent"]["name"] for f in monitor_frames(published, "monitor.agent")} == {"Alice", "Carl"}
 
 
 # Setting an agent Offline ---------------------------------------------------------------------

@@ -16,7 +16,6 @@ from django.utils.dateparse import parse_datetime
 
 from chat import services, tasks
 from chat.models import AgentConnection, Chat
-from chat.services.monitor import MONITOR_AGENT_TASK
 from chat.services.presence import agent_connection_close, agent_connection_open
 from chat.services.staffing import UNSTAFFED_TASK
 from helpdesk.celery import app as celery_app
@@ -34,15 +33,9 @@ OFFLINE = Agent.ChatStatus.OFFLINE
 
 @pytest.fixture
 def scheduled(monkeypatch):
-    """Every task sent by name, as (name, args, eta), instead of to the broker; but the live
-    monitor's presence update (tests/chat/test_monitor.py), which changes nothing of staffing."""
+    """Every task sent by name, as (name, args, eta), instead of to the broker."""
     sent = []
-
-    def send_task(name, args, eta):
-        if name != MONITOR_AGENT_TASK:
-            sent.append((name, args, eta))
-
-    monkeypatch.setattr(celery_app, "send_task", send_task)
+    monkeypatch.setattr(celery_app, "send_task", lambda name, args, eta: sent.append((name, args, eta)))
     return sent
 
 
