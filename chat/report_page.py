@@ -86,7 +86,8 @@ def chat_reports(request):
         raise PermissionDenied(_("Your account has no agent profile."))
     if not request.user.has_perm("chat.view_reports"):
         raise PermissionDenied(_("You need the permission to view reports."))
-    query = ChatReportQuerySerializer(data=request.GET)
+    # The form sends empty fields for "all departments" and cleared dates: those are the defaults.
+    query = ChatReportQuerySerializer(data={name: value for name, value in request.GET.items() if value})
     errors, context = [], {}
     try:
         valid = query.is_valid()
