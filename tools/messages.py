@@ -45,7 +45,10 @@ VISITOR_SOURCES = (
     "chat/api/chats.py",
     "chat/api/offline_messages.py",
     "chat/api/visitor_aftercare.py",
-    "chat/serializers/",
+    "chat/serializers/aftercare.py",
+    "chat/serializers/chats.py",
+    "chat/serializers/departments.py",
+    "chat/serializers/offline_messages.py",
     "chat/services/offline.py",
     "chat/services/aftercare.py",
     "chat/services/starting.py",
@@ -72,6 +75,19 @@ def catalogs(root: Path, languages=LANGUAGES):
     for language in languages:
         for domain in DOMAINS:
             yield root / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
+
+
+def drop_fuzzy_guesses() -> None:
+    """msgmerge fills a new string with the translation of a similar old one, marked fuzzy; such
+    guesses are more often wrong than right, so they go, and `todo` lists the string instead."""
+    for po_path in catalogs(ROOT):
+        po = polib.pofile(str(po_path), wrapwidth=0)
+        for entry in po.fuzzy_entries():
+            entry.flags.remove("fuzzy")
+            entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
+            entry.msgstr = ""
+            entry.msgstr_plural = dict.fromkeys(entry.msgstr_plural, "")
+        po.save()
 
 
 def compile_all(languages=LANGUAGES) -> None:
@@ -174,6 +190,7 @@ def main() -> int:
     languages = arguments.language or LANGUAGES
     if arguments.action == "update":
         makemessages(ROOT)
+        drop_fuzzy_guesses()
         compile_all()
     elif arguments.action == "compile":
         compile_all(languages)
