@@ -205,6 +205,7 @@ def monitor_agent_data(agent: Agent) -> dict:
         "id": agent.pk,
         "name": agent.display_name,
         "departments": [department.slug for department in agent.departments.all()],
+        "department_names": [department.name for department in agent.departments.all()],
         "chat_enabled": agent.chat_enabled,
         "chat_status": agent.chat_status,
         "presence": agent.presence,

@@ -40,6 +40,7 @@ class MonitorAgentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     departments = serializers.ListField(child=serializers.CharField(), help_text="Slugs.")
+    department_names = serializers.ListField(child=serializers.CharField(), help_text="Names, as `departments`.")
     chat_enabled = serializers.BooleanField()
     chat_status = serializers.ChoiceField(choices=Agent.ChatStatus.choices)
     presence = serializers.ChoiceField(choices=Presence.choices, help_text=PRESENCE_HELP)

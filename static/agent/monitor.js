@@ -307,7 +307,7 @@ class Monitor {
       PRESENCE_TEXT[agent.presence] || agent.presence,
     );
     row.load.textContent = interpolate(gettext("%(active)s of %(max)s"), { active: agent.active_chats, max: agent.max_chats });
-    row.departments.textContent = agent.departments.join(", ") || "—";
+    row.departments.textContent = (agent.department_names || agent.departments).join(", ") || "—";
     const canGoOffline = agent.chat_enabled && agent.chat_status === "online";
     if (!canGoOffline && row.offlineButton === document.activeElement) {
       // The button goes: the focus stays in the table's section, on its heading.

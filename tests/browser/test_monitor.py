@@ -25,11 +25,13 @@ def test_the_monitor_follows_chats_live_and_a_manager_acts_on_them(daphne_server
     expect(monitor.get_by_text("Live: updated as chats and agents change.")).to_be_visible()
     alice_row = monitor.get_by_role("table", name="Agents").get_by_role("row").filter(has_text="Alice Agent")
     expect(alice_row).to_contain_text("0 of 5")
+    expect(alice_row).to_contain_text("Sales")  # the department's name, not its slug
 
     dashboard = new_page()
     sign_in(dashboard, daphne_server, alice)
     visitor = new_page(viewport=(400, 720))
     start_visitor_chat(visitor, daphne_server, name="Vera", email="vera@example.org", question="Refund?")
+    expect(visitor.get_by_text("You are number 1 in the queue")).to_be_visible()  # its socket is open
     waiting = monitor.get_by_role("table", name="Waiting chats").get_by_role("row").filter(has_text="Vera")
     expect(waiting).to_contain_text("Refund?")
     waited = waiting.locator("time")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from chat.models import Chat
 from tests.factories import AgentFactory, ChatFactory
 from tests.support.accessibility import assert_accessible
-from tests.support.browser import sign_in
+from tests.support.browser import screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,6 +50,7 @@ def test_reports_page_draws_its_charts_and_downloads_csv(daphne_server, new_page
         assert page.locator(f"#{name}").evaluate(DRAWN) > 500
     per_agent = page.get_by_role("region", name="Per agent")
     expect(per_agent.get_by_role("row", name="Mia Manager")).to_be_visible()
+    screenshot(page, "reports")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV (Per agent)").click()

@@ -122,6 +122,7 @@ def test_the_state_lists_waiting_and_open_chats_and_every_agent(sales, agent, ot
         "id": agent.pk,
         "name": "Alice",
         "departments": ["sales"],
+        "department_names": ["Sales"],
         "chat_enabled": True,
         "chat_status": "online",
         "presence": "online",
