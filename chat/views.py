@@ -46,7 +46,10 @@ def monitor_page(request):
         raise PermissionDenied(_("Your account has no agent profile."))
     if not request.user.has_perm(selectors.MONITOR_PERMISSION):
         raise PermissionDenied(_("You may not use the live monitor."))
-    config = {"agent": {"id": agent.pk, "name": agent.display_name}}
+    config = {
+        "agent": {"id": agent.pk, "name": agent.display_name},
+        "maxMessageChars": settings.CHAT_MAX_MESSAGE_CHARS,  # the internal note's limit
+    }
     return render(request, "agent/monitor.html", {"agent": agent, "config": config})
 
 

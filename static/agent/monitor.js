@@ -4,10 +4,12 @@
 // `monitor.state`, then `monitor.chat` and `monitor.agent` frames follow every change
 // (docs/protocol.md, "Live monitor"). From here a manager sets an agent Offline, watches a chat
 // read-only (`monitor.watch`: its messages as its agents get them) and reassigns a chat to an
-// available agent (REST: /api/v1/monitor/…, docs/api.md).
+// available agent (REST: /api/v1/monitor/…, docs/api.md). In a watched chat that is active or
+// ending the manager may add an internal note (`message.send` with `internal: true`): only the
+// agents see it. The note composer sends no typing frames (a watcher's are refused).
 import { api } from "../common/api.js";
-import { typingIndicator } from "../common/composer.js";
-import { h } from "../common/dom.js";
+import { attachComposer, typingIndicator } from "../common/composer.js";
+import { h, newClientId } from "../common/dom.js";
 import { gettext, interpolate } from "../common/i18n.js";
 import { reportFailure } from "../common/router.js";
 import { MessageSequence } from "../common/sequence.js";
@@ -18,6 +20,7 @@ const OPEN = new Set(["active", "ending"]);
 const STATUS_TEXT = { online: gettext("Online"), offline: gettext("Offline") };
 const PRESENCE_TEXT = { online: gettext("Online"), away: gettext("Away"), offline: gettext("Offline") };
 const CLOSED_TEXT = { ended: gettext("This chat has ended."), missed: gettext("This chat was missed.") };
+const config = JSON.parse(document.getElementById("config").textContent);
 
 function departmentOf(chat) {
   return chat.department_name ?? gettext("All departments");
@@ -59,7 +62,8 @@ class Rows {
   }
 }
 
-// A chat watched read-only: its conversation as it happens, no composer.
+// A chat watched read-only: its conversation as it happens; the only thing written in it is an
+// internal note, which the visitor never sees.
 class WatchPanel {
   constructor({ send, onClose }) {
     this.send = send;
@@ -72,6 +76,41 @@ class WatchPanel {
     this.typing = typingIndicator(this.el.querySelector(".typing"));
     this.chatId = null;
     document.getElementById("watch-close").addEventListener("click", () => this.close());
+    this.buildNotes();
+  }
+
+  buildNotes() {
+    this.notes = document.getElementById("watch-notes");
+    this.noteError = this.notes.querySelector(".watch-note-error");
+    this.pendingNotes = new Map(); // client_id -> body, until stored or refused
+    this.noteBox = attachComposer(this.notes.querySelector("form"), {
+      maxChars: config.maxMessageChars,
+      send: (body) => {
+        const clientId = newClientId();
+        const sent = this.send({ type: "message.send", chat_id: this.chatId, body, client_id: clientId, internal: true });
+        if (sent) this.pendingNotes.set(clientId, body);
+        return sent;
+      },
+      typing: () => {}, // a watcher does not take part: no typing line
+      showError: (text) => this.showNoteError(text),
+      notConnected: gettext("Not connected: your note was kept, add it again once reconnected."),
+    });
+  }
+
+  showNoteError(text) {
+    this.noteError.textContent = text;
+    this.noteError.hidden = !text;
+  }
+
+  // An error frame about a note sent from here: said in the panel, the note back in the box.
+  // Returns whether it was one.
+  noteFailed(frame) {
+    if (frame.for_type !== "message.send" || !this.pendingNotes.has(frame.client_id)) return false;
+    const body = this.pendingNotes.get(frame.client_id);
+    this.pendingNotes.delete(frame.client_id);
+    if (frame.chat_id === this.chatId && !this.noteBox.value.trim()) this.noteBox.value = body;
+    this.showNoteError(frame.detail);
+    return true;
   }
 
   open(chat) {
@@ -80,6 +119,9 @@ class WatchPanel {
       this.chatId = chat.id;
       this.list.replaceChildren();
       this.typing.clear();
+      this.noteBox.value = "";
+      this.pendingNotes.clear();
+      this.showNoteError("");
       // The socket replays what a gap missed: asking again with after_seq sends it as frames.
       this.sequence = new MessageSequence(this.list, {
         fetchAfter: async (afterSeq) => {
@@ -112,10 +154,16 @@ class WatchPanel {
     const closed = CLOSED_TEXT[chat.status];
     this.ended.hidden = !closed;
     this.ended.textContent = closed || "";
+    // Notes go into an active or ending chat only (not a waiting one, not a closed one).
+    const notable = OPEN.has(chat.status);
+    if (!notable && this.notes.contains(document.activeElement)) this.title.focus();
+    this.notes.hidden = !notable;
   }
 
   message(frame) {
-    if (frame.chat_id === this.chatId) this.sequence.receive(frame);
+    if (frame.chat_id !== this.chatId) return;
+    if (frame.client_id) this.pendingNotes.delete(frame.client_id);
+    this.sequence.receive(frame);
   }
 
   showTyping(frame) {
@@ -153,7 +201,7 @@ class Monitor {
     const shell = startAgentShell({
       handlers: this.handlers,
       onOpen: () => this.subscribe(),
-      onError: (frame) => this.showError(frame.detail),
+      onError: (frame) => this.watchPanel.noteFailed(frame) || this.showError(frame.detail),
     });
     this.send = shell.send;
     this.watchPanel = new WatchPanel({

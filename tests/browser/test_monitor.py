@@ -1,6 +1,7 @@
 """The live monitor (/monitor/, static/agent/monitor.js) in a browser: it follows a chat from the
 visitor's start to an agent's accept with no reload, a manager watches the chat read-only as it
-goes on and sets the agent Offline; axe-core finds nothing serious on it."""
+goes on, adds an internal note the agent sees and the visitor never does, and sets the agent
+Offline; axe-core finds nothing serious on it."""
 
 import re
 
@@ -44,7 +45,7 @@ def test_the_monitor_follows_chats_live_and_a_manager_acts_on_them(daphne_server
     expect(active).to_contain_text("Alice Agent")
     expect(alice_row).to_contain_text("1 of 5")
 
-    # Read-only, live: the visitor's next message shows; there is nothing to write with.
+    # Live: the visitor's next message shows; the only thing to write is an internal note.
     active.get_by_role("button", name="Watch the chat with Vera").click()
     watch = monitor.get_by_role("complementary", name="Vera: Refund?")
     expect(watch).to_contain_text("Alice Agent")
@@ -52,7 +53,15 @@ def test_the_monitor_follows_chats_live_and_a_manager_acts_on_them(daphne_server
     visitor.get_by_label("Message").press("Enter")
     conversation = watch.get_by_role("list", name="Conversation")
     expect(conversation).to_contain_text("Is anyone there?")
-    expect(watch.get_by_role("textbox")).to_have_count(0)
+    expect(watch.get_by_role("textbox")).to_have_count(1)
+    watch.get_by_label("Internal note").fill("VIP customer: refund at once")
+    watch.get_by_role("button", name="Add note").click()
+    expect(conversation.locator(".message.internal")).to_contain_text("VIP customer: refund at once")
+    note = dashboard.get_by_role("tabpanel").locator(".message.internal")
+    expect(note).to_contain_text("VIP customer: refund at once")
+    expect(note).to_contain_text("Internal note — not sent to the visitor")
+    expect(visitor.locator(".conversation")).to_contain_text("Is anyone there?")
+    expect(visitor.locator("body")).not_to_contain_text("VIP customer")
     assert_accessible(monitor)
     screenshot(monitor, "monitor")
 
