@@ -1,5 +1,6 @@
 """Webhooks against a real HTTP server on 127.0.0.1."""
 
+import base64
 import hashlib
 import hmac
 import json
@@ -14,6 +15,8 @@ import trustme
 from celery import current_app
 from django.test import Client
 from django.utils import timezone
+from standardwebhooks import Webhook as StandardWebhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from chat import services as chat_services
 from helpdesk.actors import SYSTEM, ChatVisitor
@@ -139,6 +142,33 @@ def test_event_delivered_signed_with_timestamp(receiver, sales, django_capture_o
     payload = json.loads(body)
     assert payload["event"] == "chat.missed" and payload["data"]["id"] == chat.pk and payload["data"]["ticket_id"]
     assert webhook.deliveries.count() == 2
+
+
+@pytest.mark.django_db
+def test_deliveries_verify_with_the_standard_webhooks_library(receiver, agent):
+    """Standard Webhooks headers beside ours: the key is the secret's bytes, which receivers pass
+    to the library base64-encoded (with or without `whsec_`); a retry keeps the `webhook-id`."""
+    hook = receiver(statuses=[500])
+    webhooks.webhook_create(actor=SYSTEM, url=hook.url, events=["chat.accepted"], secret="s3cret-ünï")
+    chat_services.chat_accept(actor=agent, chat_id=ChatFactory().pk)
+    delivery = WebhookDelivery.objects.get()
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+    assert len(hook.received) == 2
+    key = base64.b64encode("s3cret-ünï".encode()).decode()
+    for headers, body in hook.received:
+        assert headers["webhook-id"] == headers["X-Helpdesk-Delivery"] == str(delivery.pk)
+        assert headers["webhook-timestamp"] == headers["X-Helpdesk-Timestamp"]
+        assert headers["webhook-signature"].startswith("v1,") and headers["X-Helpdesk-Signature"].startswith("sha256=")
+        for secret in (key, f"whsec_{key}"):
+            assert StandardWebhook(secret).verify(body, headers)["data"]["id"] == delivery.payload["data"]["id"]
+        tampered = body.replace(b'"chat.accepted"', b'"chat.ended"')
+        assert tampered != body
+        with pytest.raises(WebhookVerificationError):
+            StandardWebhook(key).verify(tampered, headers)
+        with pytest.raises(WebhookVerificationError):
+            StandardWebhook(base64.b64encode(b"another secret").decode()).verify(body, headers)
 
 
 @pytest.mark.django_db
