@@ -29,9 +29,11 @@ def webhooks_enqueue(event: str, data: dict) -> None:
 
 
 def webhook_create(*, actor: Actor, url: str, events: list[str], secret: str, active: bool = True) -> Webhook:
-    """A subscription; raises DomainError (field `url` or `events`) for a URL the address rule
-    refuses (helpdesk/webhooks/http.py) or events that are none or unknown."""
+    """A subscription; raises DomainError (field `url`, `events` or `secret`) for a URL the
+    address rule refuses (helpdesk/webhooks/http.py), events that are none or unknown, or no
+    secret (every delivery is signed with it)."""
     require_permission(actor, "helpdesk.add_webhook", "You may not add webhooks.")
+    secret = _secret_checked(secret)  # first: the URL check may look the host up
     return Webhook.objects.create(url=url_check(url), events=_events_checked(events), secret=secret, active=active)
 
 
@@ -42,9 +44,15 @@ def webhook_update(
     follow: each attempt reads the webhook's URL and secret anew."""
     require_permission(actor, "helpdesk.change_webhook", "You may not change webhooks.")
     webhook.url, webhook.events = url_check(url), _events_checked(events)
-    webhook.secret, webhook.active = secret, active
+    webhook.secret, webhook.active = _secret_checked(secret), active
     webhook.save(update_fields=["url", "events", "secret", "active"])
     return webhook
+
+
+def _secret_checked(secret: str) -> str:
+    if not isinstance(secret, str) or not secret.strip():
+        raise DomainError(ErrorCode.INVALID, "A secret is required: every delivery is signed with it.", field="secret")
+    return secret
 
 
 def _events_checked(events: list[str]) -> list[str]:

@@ -120,6 +120,11 @@ def test_private_and_non_http_urls_are_refused(settings, db):
         assert error.value.field == "url", url
     with pytest.raises(DomainError):
         webhooks.webhook_create(actor=SYSTEM, url="https://example.com/x", events=["chat.exploded"], secret="s")
+    for secret in ("", "   "):  # every delivery is signed with it (Standard Webhooks refuses an empty key)
+        with pytest.raises(DomainError) as error:
+            webhooks.webhook_create(actor=SYSTEM, url="https://example.com/x", events=["chat.started"], secret=secret)
+        assert error.value.field == "secret"
+    assert not Webhook.objects.exists()
 
 
 @pytest.mark.django_db
