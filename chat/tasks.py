@@ -7,6 +7,7 @@ from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from chat import selectors, services
+from helpdesk.platform import health
 
 
 def _moment(scheduled_for: str | None):
@@ -46,6 +47,8 @@ def chats_miss_unstaffed(agent_id: int | None = None, left_at: str | None = None
 
 @shared_task(acks_late=True)
 def chat_sweep_overdue() -> None:
+    # Only beat sends this: its run is /readyz's evidence of beat (and of a worker).
+    health.record_sweep_ran()
     ending, waiting = selectors.overdue_chat_ids()
     for chat_id in ending:
         services.chat_end_when_due(chat_id=chat_id)

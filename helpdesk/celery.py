@@ -29,4 +29,29 @@ class RearmTimersOnConnect(bootsteps.StartStopStep):
             logger.exception("could not send timers_rearm")
 
 
+class RecordWorkerSeen(bootsteps.StartStopStep):
+    """Every WORKER_BEAT_SECONDS, on the consumer's timer (as Celery's own event heartbeat), say
+    in Redis that a worker is alive: /readyz's `worker` check (helpdesk/platform/health.py)."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent, **kwargs):
+        self.tref = None
+        super().__init__(parent, **kwargs)
+
+    def start(self, parent):
+        from helpdesk.platform import health  # Django's settings are loaded by now
+
+        health.record_worker_seen()
+        self.tref = parent.timer.call_repeatedly(health.WORKER_BEAT_SECONDS, health.record_worker_seen)
+
+    def stop(self, parent):
+        if self.tref is not None:
+            parent.timer.cancel(self.tref)
+            self.tref = None
+
+    shutdown = stop
+
+
 app.steps["consumer"].add(RearmTimersOnConnect)
+app.steps["consumer"].add(RecordWorkerSeen)

@@ -9,6 +9,7 @@ from chat import views as chat_views
 from chat.api import agents as chat_agents_api
 from chat.api import departments as chat_departments_api
 from helpdesk.agents import accounts
+from helpdesk.platform import health
 from helpdesk.platform.api_errors import api_not_found
 from tickets import views as ticket_views
 
@@ -23,6 +24,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/agent/", permanent=False)),
+    # Liveness and readiness for load balancers (helpdesk/platform/health.py): no slash, no auth.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("agent/", chat_views.agent_dashboard, name="agent-dashboard"),
     path("chat/", chat_views.visitor_chat, name="visitor-chat"),
     path("chat/widget-strings/", widget_strings.widget_strings, name="widget-strings"),
