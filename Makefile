@@ -76,7 +76,7 @@ bench-reports: $(STAMP)
 
 # Re-take docs/screenshots/*.png from a live server.
 screenshots: $(STAMP) chromium
-	SCREENSHOTS_DIR=docs/screenshots $(PY) -m tools.devstack test tests/browser/test_screenshots.py tests/browser/test_canned.py tests/browser/test_handover.py tests/browser/test_visitor_phone.py tests/browser/test_visitor_offline.py tests/browser/test_visitor_queue.py tests/browser/test_visitor_after_chat.py tests/browser/test_visitor_languages.py tests/browser/test_reports.py tests/browser/test_monitor.py -q
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m tools.devstack test tests/browser/test_screenshots.py tests/browser/test_canned.py tests/browser/test_handover.py tests/browser/test_visitor_phone.py tests/browser/test_visitor_offline.py tests/browser/test_visitor_queue.py tests/browser/test_visitor_after_chat.py tests/browser/test_visitor_languages.py tests/browser/test_reports.py tests/browser/test_monitor.py tests/browser/test_tickets_bulk.py -q
 
 clean:
 	rm -rf $(VENV) .local staticfiles

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tests.factories import AgentFactory
 from tests.support.accessibility import assert_accessible
-from tests.support.browser import sign_in
+from tests.support.browser import screenshot, sign_in
 from tickets.models import Ticket, TicketChange
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +33,7 @@ def test_select_all_and_close_from_the_tickets_list(daphne_server, new_page, sal
     for box in page.get_by_label("Select ticket #", exact=False).all():
         expect(box).to_be_checked()
     expect(page.get_by_text("2 selected")).to_be_visible()
+    screenshot(page, "tickets-bulk")
     page.get_by_role("button", name="Close", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="2 tickets closed.")).to_be_visible()
     expect(page.get_by_text("No tickets here.")).to_be_visible()  # the Open view is empty now
