@@ -29,6 +29,7 @@ from helpdesk.models import Agent
 from helpdesk.platform.deadlines import is_due
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.platform.events import publish_to_chat
+from helpdesk.platform.logs import log_chat_event
 from helpdesk.platform.scheduling import schedule_on_commit
 from helpdesk.webhooks.services import webhooks_enqueue
 from tickets.models import Ticket
@@ -67,6 +68,7 @@ def chat_schedule_end(*, actor: Actor, chat_id: int, delay_seconds) -> Chat:
         chat.save(update_fields=["status", "ends_at"])
         publish_to_chat(chat.pk, frames.ending_frame(chat))
         monitor_chat_changed(chat.pk)
+        log_chat_event("chat.ending_scheduled", chat_id=chat.pk, agent_id=agent.pk, delay_seconds=delay_seconds)
         schedule_on_commit(END_TASK, chat.pk, chat.ends_at.isoformat(), eta=chat.ends_at)
     return chat
 
@@ -87,6 +89,7 @@ def chat_cancel_end(*, actor: Actor, chat_id: int) -> Chat:
         chat.save(update_fields=["status", "ends_at"])
         publish_to_chat(chat.pk, frames.end_cancelled_frame(chat))
         monitor_chat_changed(chat.pk)
+        log_chat_event("chat.end_cancelled", chat_id=chat.pk, agent_id=agent.pk)
     return chat
 
 
@@ -137,6 +140,7 @@ def _close(chat: Chat) -> Chat:
     webhooks_enqueue("chat.ended", {**frames.chat_event_data(chat), "ticket_id": ticket.pk})
     monitor_chat_changed(chat.pk)
     monitor_agents_changed(*(agent.pk for agent in agents))
+    log_chat_event("chat.ended", chat_id=chat.pk, agent_id=chat.owner_id, ticket_id=ticket.pk)
     for agent in agents:  # each now has room for another chat: offer what is waiting
         offers_publish_for_agent(agent=agent)
     return chat
@@ -226,4 +230,5 @@ def _mark_missed(chat: Chat, *, reason: str) -> Chat:
     monitor_chat_changed(chat.pk)
     offers_close_for_chat(chat)
     offers_withdraw(chat, reason="missed")
+    log_chat_event("chat.missed", chat_id=chat.pk, reason=reason, ticket_id=ticket.pk)
     return chat

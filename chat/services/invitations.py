@@ -27,6 +27,7 @@ from helpdesk.models import Agent
 from helpdesk.platform.deadlines import is_due
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.platform.events import publish_to_agent, publish_to_chat
+from helpdesk.platform.logs import log_chat_event
 from helpdesk.platform.scheduling import schedule_on_commit
 
 EXPIRE_TASK = "chat.tasks.invitation_expire_when_due"
@@ -111,6 +112,7 @@ def invitation_accept(*, actor: Actor, invitation_id: int) -> Invitation:
         publish_to_agent(agent.pk, accepted, event="chat.joined", chat_id=chat.pk)
         monitor_chat_changed(chat.pk)
         monitor_agents_changed(agent.pk)
+        log_chat_event("chat.participant_joined", chat_id=chat.pk, agent_id=agent.pk, invitation_id=invitation.pk)
     return invitation
 
 

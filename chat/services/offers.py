@@ -15,6 +15,7 @@ from helpdesk.actors import Actor
 from helpdesk.models import Agent
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.platform.events import publish_to_agent, publish_to_chat
+from helpdesk.platform.logs import log_chat_event
 from helpdesk.webhooks.services import webhooks_enqueue
 
 
@@ -57,6 +58,7 @@ def take_waiting_chat(chat: Chat, agent: Agent) -> None:
     queue_changed(chat.department_id)  # the visitors waiting behind it move up
     monitor_chat_changed(chat.pk)
     monitor_agents_changed(agent.pk)
+    log_chat_event("chat.accepted", chat_id=chat.pk, agent_id=agent.pk)
 
 
 def offers_publish_for_agent(*, agent: Agent, withdraw: bool = False) -> None:

@@ -17,6 +17,7 @@ from helpdesk.actors import Actor
 from helpdesk.models import Agent
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.platform.events import publish_to_agent, publish_to_chat
+from helpdesk.platform.logs import log_chat_event
 
 NOTE_MAX_CHARS = 1000
 
@@ -112,4 +113,5 @@ def chat_leave(*, actor: Actor, chat_id: int) -> Chat:
         offers_publish_for_agent(agent=agent)  # room for another chat again
         monitor_chat_changed(chat.pk)
         monitor_agents_changed(agent.pk)
+        log_chat_event("chat.participant_left", chat_id=chat.pk, agent_id=agent.pk)
     return chat

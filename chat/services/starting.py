@@ -18,6 +18,7 @@ from chat.visitor_info import VisitorFacts
 from helpdesk.models import Department
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.platform.events import publish_to_agent
+from helpdesk.platform.logs import log_chat_event
 from helpdesk.platform.scheduling import schedule_on_commit
 from helpdesk.webhooks.services import webhooks_enqueue
 
@@ -72,6 +73,7 @@ def chat_start(
                 publish_to_agent(agent.pk, frames.offered_frame(chat, ring=agent.ringer))
         webhooks_enqueue("chat.started", frames.chat_event_data(chat))
         monitor_chat_changed(chat.pk)
+        log_chat_event("chat.started", chat_id=chat.pk, department_id=chat.department_id)
         schedule_on_commit(MISS_TASK, chat.pk, chat.missed_deadline.isoformat(), eta=chat.missed_deadline)
     return chat, token
 

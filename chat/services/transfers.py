@@ -31,6 +31,7 @@ from helpdesk.models import Agent, Department
 from helpdesk.platform.deadlines import is_due
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.platform.events import publish_to_agent, publish_to_chat
+from helpdesk.platform.logs import log_chat_event
 from helpdesk.platform.scheduling import schedule_on_commit
 
 EXPIRE_TASK = "chat.tasks.transfer_expire_when_due"
@@ -164,6 +165,9 @@ def _hand_over(chat: Chat, transfer: Transfer, agent: Agent, *, record: str) -> 
     offers_publish_for_agent(agent=previous)  # room for another chat again
     monitor_chat_changed(chat.pk)
     monitor_agents_changed(previous.pk, agent.pk)
+    log_chat_event(
+        "chat.transferred", chat_id=chat.pk, agent_id=agent.pk, from_agent_id=previous.pk, transfer_id=transfer.pk
+    )
 
 
 def transfer_decline(*, actor: Actor, transfer_id: int) -> Transfer:
