@@ -1,6 +1,7 @@
 """Reading settings from the environment: a wrong value stops the process at start with the
 variable's name, rather than misbehaving later."""
 
+import ipaddress
 import os
 import re
 
@@ -31,3 +32,15 @@ def env_rate(name: str, default: str) -> str:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str, default: str = "") -> list[str]:
+    """Comma-separated addresses or networks ("127.0.0.1", "10.0.0.0/8", "::1"), normalised;
+    empty means none."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name} must list IP addresses or networks, got {item!r}") from exc
+    return networks

@@ -8,7 +8,7 @@ import dj_database_url
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
-from helpdesk.environment import env_bool, env_int, env_list, env_rate
+from helpdesk.environment import env_bool, env_int, env_list, env_networks, env_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: embedded database, generated secrets
@@ -224,7 +224,7 @@ if not DEBUG:
 # Load balancers and container health checks probe the server itself over plain HTTP: the
 # probes (helpdesk/platform/health.py) answer there instead of redirecting to HTTPS; they hold no
 # secrets and set no cookies.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Content-Security-Policy on every page (django-csp): scripts, styles, sockets and frames from
@@ -242,6 +242,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [csp_constants.NONE],
     }
 }
+
+# Prometheus metrics at GET /metrics (helpdesk/platform/metrics.py): answered to clients from
+# METRICS_ALLOWED_IPS (addresses or networks, by the TRUSTED_PROXY_COUNT rule; empty: none) or
+# presenting `Authorization: Bearer <METRICS_TOKEN>` (unset: no token is accepted); anyone else
+# gets 404. With several processes set PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself).
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (or unset).")
 
 # Redis: channel layer, Celery broker and result backend.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

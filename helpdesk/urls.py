@@ -8,8 +8,9 @@ from chat import report_page, widget_strings
 from chat import views as chat_views
 from chat.api import agents as chat_agents_api
 from chat.api import departments as chat_departments_api
+from chat.metrics import ChatStateCollector
 from helpdesk.agents import accounts
-from helpdesk.platform import health
+from helpdesk.platform import health, metrics
 from helpdesk.platform.api_errors import api_not_found
 from tickets import views as ticket_views
 
@@ -27,6 +28,8 @@ urlpatterns = [
     # Liveness and readiness for load balancers (helpdesk/platform/health.py): no slash, no auth.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus (helpdesk/platform/metrics.py): METRICS_ALLOWED_IPS or METRICS_TOKEN, else 404.
+    path("metrics", metrics.metrics_view(scrape_time=[ChatStateCollector()]), name="metrics"),
     path("agent/", chat_views.agent_dashboard, name="agent-dashboard"),
     path("chat/", chat_views.visitor_chat, name="visitor-chat"),
     path("chat/widget-strings/", widget_strings.widget_strings, name="widget-strings"),

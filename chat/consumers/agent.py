@@ -18,6 +18,7 @@ from helpdesk.platform.events import MONITOR_GROUP, agent_group, chat_group, ses
 class AgentConsumer(FrameConsumer):
     """`/ws/agent/`: one socket carries all of an agent's chats and offers."""
 
+    socket_kind = "agent"
     client_frames = {
         "message.send": "on_message_send",
         "typing": "on_typing",
@@ -237,9 +238,10 @@ class AgentConsumer(FrameConsumer):
         chat_id, frame = event["chat_id"], event["frame"]
         if not self.is_listening_to(chat_id):
             return  # a chat this socket left, or never joined
-        if frame["type"] == "message" and frame["seq"] <= self.replayed_up_to.get(chat_id, 0):
-            return  # already sent in the replay on joining
-        await self.send_json(frame)
+        if frame["type"] != "message":
+            await self.send_json(frame)
+        elif frame["seq"] > self.replayed_up_to.get(chat_id, 0):  # else sent in the replay on joining
+            await self.send_message_frame(frame, event)
 
     async def chat_joined(self, event):
         """This agent now takes part in a chat (accepted on this socket or elsewhere): join it,

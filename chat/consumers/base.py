@@ -20,8 +20,9 @@ from django.utils.translation import gettext_noop
 from chat import frames, selectors, services
 from chat.consumers import sockets as ws_sockets
 from chat.consumers import throttle as ws_throttle
+from helpdesk.platform import metrics
 from helpdesk.platform.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_DETAIL, DomainError, ErrorCode
-from helpdesk.platform.events import publish_failures_reported_to
+from helpdesk.platform.events import COMMITTED_AT, publish_failures_reported_to
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
     rate_limits: list = []
     frame_limits: list = []
     closing = False  # refused or revoked: frames still in flight are dropped unanswered
+    socket_kind = ""  # "visitor" or "agent": the label of its metrics
+    counted_open = False  # in the open-websockets gauge
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,10 +106,22 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
+    async def accept(self, *args, **kwargs):
+        await super().accept(*args, **kwargs)
+        if not self.closing and not self.counted_open:  # a refused socket is accepted only to close it
+            self.counted_open = True
+            metrics.websocket_opened(self.socket_kind)
+
     async def send_json(self, content, close=False):
         if self.closing:
             return  # refused or revoked: nothing more reaches this client
         await super().send_json(content, close)
+
+    async def send_message_frame(self, frame: dict, event: dict) -> None:
+        """Send a `message` frame from a group event, measuring the time since its commit."""
+        await self.send_json(frame)
+        if not self.closing:
+            metrics.message_frame_sent(event.get(COMMITTED_AT), socket_kind=self.socket_kind)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.closing:
@@ -187,6 +202,9 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def websocket_disconnect(self, message):
+        if self.counted_open:
+            self.counted_open = False
+            metrics.websocket_closed(self.socket_kind)
         if getattr(self, "counted", False):
             self.counted = False
             await ws_sockets.socket_release(self.channel_name)

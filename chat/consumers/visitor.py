@@ -26,6 +26,7 @@ class VisitorConsumer(FrameConsumer):
     """`/ws/visitor/chats/<chat_id>/?token=…[&after_seq=N]`: one visitor, one chat."""
 
     client_frames = {"message.send": "on_message_send", "typing": "on_typing", "chat.end": "on_chat_end"}
+    socket_kind = "visitor"
 
     async def connect(self):
         if not visitor_origin_allowed(self.scope):
@@ -105,14 +106,15 @@ class VisitorConsumer(FrameConsumer):
 
     async def chat_frame(self, event):
         frame = event["frame"]
-        if frame["type"] == "message":
-            visitor_seq = event.get("visitor_seq", frame["seq"])
-            if frame.get("internal") or visitor_seq is None:
-                return  # an internal note: agents only
-            frame = frames.visitor_message_frame(frame, visitor_seq)
-            if frame["seq"] <= self.replayed_up_to:
-                return  # already sent in the replay
-        await self.send_json(frame)
+        if frame["type"] != "message":
+            await self.send_json(frame)
+            return
+        visitor_seq = event.get("visitor_seq", frame["seq"])
+        if frame.get("internal") or visitor_seq is None:
+            return  # an internal note: agents only
+        frame = frames.visitor_message_frame(frame, visitor_seq)
+        if frame["seq"] > self.replayed_up_to:  # else sent in the replay
+            await self.send_message_frame(frame, event)
 
     async def chat_typing(self, event):
         if event.get("internal"):

@@ -155,7 +155,7 @@ def chat_end_when_due(*, chat_id: int, scheduled_for: datetime | None = None) ->
         chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
         if chat is None or chat.status != Chat.Status.ENDING:
             return None
-        if not is_due(chat.ends_at, scheduled_for=scheduled_for):
+        if not is_due(chat.ends_at, scheduled_for=scheduled_for, timer="chat_end"):
             return None
         return _close(chat)
 
@@ -167,7 +167,7 @@ def chat_mark_missed_when_due(*, chat_id: int, scheduled_for: datetime | None = 
         chat = Chat.objects.select_for_update().filter(pk=chat_id).first()
         if chat is None or chat.status != Chat.Status.WAITING:
             return None
-        if not is_due(chat.missed_deadline, scheduled_for=scheduled_for):
+        if not is_due(chat.missed_deadline, scheduled_for=scheduled_for, timer="chat_missed"):
             return None
         _mark_missed(chat, reason=Chat.MissedReason.NO_ANSWER)
         queue_changed(chat.department_id)

@@ -130,7 +130,7 @@ def invitation_expire_when_due(*, invitation_id: int, scheduled_for: datetime | 
             _chat, invitation = _lock_pending(invitation_id, None)
         except DomainError:
             return None
-        if not is_due(invitation.expires_at, scheduled_for=scheduled_for):
+        if not is_due(invitation.expires_at, scheduled_for=scheduled_for, timer="invitation_expiry"):
             return None
         return _close(invitation, Invitation.Status.EXPIRED, "invitation.expired")
 

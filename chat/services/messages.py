@@ -13,6 +13,7 @@ from helpdesk.actors import SYSTEM, Actor, ChatVisitor
 from helpdesk.models import Agent
 from helpdesk.platform.errors import DomainError, ErrorCode
 from helpdesk.platform.events import publish_to_chat
+from helpdesk.platform.metrics import count_message_on_commit
 
 CLIENT_ID_MAX_CHARS = 64
 
@@ -142,6 +143,7 @@ def message_post(*, actor: Actor, chat_id: int, body, client_id=None, internal=F
             # The visitor's seq counts only what they see (docs/protocol.md); a note has none.
             visitor_seq = None if internal else row[0] - row[1]
             publish_to_chat(chat_id, frames.message_frame(message), visitor_seq=visitor_seq)
+            count_message_on_commit(sender_kind)
             return message, True
     except IntegrityError:
         # The whole transaction rolled back, sequence number included.

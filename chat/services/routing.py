@@ -75,7 +75,7 @@ def chat_offer_expire_when_due(*, offer_id: int, scheduled_for=None) -> ChatOffe
         chat_id = ChatOffer.objects.filter(pk=offer_id).values_list("chat_id", flat=True).first()
         chat = _lock_waiting_chat(chat_id) if chat_id else None
         offer = ChatOffer.objects.select_for_update().filter(pk=offer_id, status=ChatOffer.Status.PENDING).first()
-        if offer is None or not is_due(offer.expires_at, scheduled_for=scheduled_for):
+        if offer is None or not is_due(offer.expires_at, scheduled_for=scheduled_for, timer="offer_expiry"):
             return None
         _close(offer, ChatOffer.Status.TIMEOUT)
         if chat is None:  # closed meanwhile (closing withdraws offers: this is only a safety net)

@@ -206,7 +206,9 @@ def transfer_expire_when_due(*, transfer_id: int, scheduled_for: datetime | None
             _chat, transfer = _lock_transfer(transfer_id)
         except DomainError:
             return None
-        if transfer.status != Transfer.Status.PENDING or not is_due(transfer.expires_at, scheduled_for=scheduled_for):
+        if transfer.status != Transfer.Status.PENDING or not is_due(
+            transfer.expires_at, scheduled_for=scheduled_for, timer="transfer_expiry"
+        ):
             return None
         _close(transfer, Transfer.Status.EXPIRED, "transfer.expired")
     return transfer

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -92,18 +93,34 @@ def _report_failure(on_failure: Callable[[], None] | None) -> None:
             logger.exception("reporting a failed publish failed")
 
 
+# The moment (time.time()) the transaction that published an event committed, stamped on the
+# event, never on the frame a client gets: the consumers measure commit-to-socket latency with it
+# (helpdesk.platform.metrics.message_frame_sent).
+COMMITTED_AT = "committed_at"
+
+
+def _stamped(event: dict) -> dict:
+    event[COMMITTED_AT] = time.time()
+    return event
+
+
 def publish_on_commit(group: str, event: dict) -> None:
     """Send `event` to `group` once the current transaction commits (at once outside one)."""
     outbox = _thread_outbox()
     if outbox is None:
-        transaction.on_commit(lambda: _publish(group, event))
+        transaction.on_commit(lambda: _publish(group, _stamped(event)))
         return
     # Inside a server's database call: take the event's place in the outbox now, while this
     # transaction still holds its row locks, and fill it at commit. Posts to one chat serialise
     # on the chat's row, so their frames leave in `seq` order even when the commits of several
     # database threads (helpdesk/platform/db_threads.py) finish in another order.
     slot = outbox.reserve(group, event, _on_failure.get())
-    transaction.on_commit(lambda: outbox.settle(slot, send=True))
+
+    def committed() -> None:
+        _stamped(event)
+        outbox.settle(slot, send=True)
+
+    transaction.on_commit(committed)
 
 
 def _publish(group: str, event: dict) -> None:

@@ -8,8 +8,9 @@ the same fields follow the message as `key=value`.
 The context fields come from a record's `extra=` first, else from the context variables below:
 RequestIdMiddleware sets `request_id` for the duration of a request.
 
-Chat state changes log through log_chat_event, once the change has committed. Never log message
-bodies, e-mail addresses or tokens at INFO or above.
+Chat state changes log through log_chat_event, once the change has committed; it also counts
+them in the metrics (helpdesk/platform/metrics.py). Never log message bodies, e-mail addresses or
+tokens at INFO or above.
 """
 
 import json
@@ -20,6 +21,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.db import transaction
+
+from helpdesk.platform import metrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -136,4 +139,9 @@ def log_chat_event(event: str, *, chat_id: int, agent_id: int | None = None, **f
     one). `event` is a name such as "chat.accepted"; `fields` are plain values (a reason, an
     other agent's id), never a message body, a name or an e-mail address."""
     extra = {"chat_id": chat_id, "agent_id": agent_id, **fields}
-    transaction.on_commit(lambda: chat_logger.info(event, extra=extra), robust=True)
+
+    def committed() -> None:
+        metrics.chat_event_committed(event, reason=fields.get("reason"))
+        chat_logger.info(event, extra=extra)
+
+    transaction.on_commit(committed, robust=True)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from helpdesk.models import WebhookDelivery
 from helpdesk.platform.deadlines import due_cutoff
+from helpdesk.platform.metrics import webhook_attempt_recorded
 from helpdesk.platform.scheduling import schedule_on_commit
 from helpdesk.webhooks import http
 from helpdesk.webhooks.payloads import webhook_request
@@ -59,9 +60,15 @@ def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str) -
     changes = {"attempts": attempts, "last_status_code": status_code, "log": [*delivery.log, entry]}
     if status_code is not None and 200 <= status_code < 300:
         changes.update(status=WebhookDelivery.Status.SUCCEEDED, delivered_at=now)
+        outcome = "succeeded"
     elif attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         changes.update(status=WebhookDelivery.Status.FAILED)
+        outcome = "failed"
     else:
         backoff = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
         changes.update(next_attempt_at=now + timedelta(seconds=backoff))
-    return bool(WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(**changes))
+        outcome = "retry"
+    recorded = bool(WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(**changes))
+    if recorded:
+        webhook_attempt_recorded(outcome)
+    return recorded
