@@ -35,7 +35,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram, generate_latest, values
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_created_metrics, generate_latest, values
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
@@ -67,6 +67,10 @@ if MULTIPROCESS_DIR:
     # Not in forked children (Celery's pool): they leave with os._exit and count no sockets.
     atexit.register(lambda: os.getpid() == _started_by and mark_process_dead(process_name(), MULTIPROCESS_DIR))
 
+
+# No `_created` series beside each counter and histogram: Prometheus does not need them (and
+# multiprocess mode has none).
+disable_created_metrics()
 
 # Counted where it happens ---------------------------------------------------------------------
 
@@ -116,6 +120,9 @@ for _reason in MISSED_REASONS:
     CHATS_MISSED.labels(_reason)  # each series shows 0 before its first
 for _outcome in ("succeeded", "retry", "failed"):
     WEBHOOK_ATTEMPTS.labels(_outcome)
+TIMERS = ("chat_end", "chat_missed", "transfer_expiry", "invitation_expiry", "offer_expiry")
+for _timer in TIMERS:
+    TIMER_LATENESS.labels(_timer)
 ABANDONED = "abandoned"
 
 
