@@ -6,6 +6,7 @@ Everything listens on 127.0.0.1. Without DATABASE_URL the database is a new SQLi
 embedded redis-server is started, as `make run` does.
 """
 
+import atexit
 import os
 import secrets
 import subprocess
@@ -80,9 +81,10 @@ def prepare_environment() -> tuple[dict, list[subprocess.Popen]]:
     )
     started = []
     if not env.get("REDIS_URL"):
-        port = free_port()
-        started.append(start_embedded_redis(port, persistent=False))
-        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        redis = start_embedded_redis(LOCAL_DIR, persistent=False)
+        started.append(redis.process)
+        atexit.register(redis.stop)  # also removes its socket directory
+        env["REDIS_URL"] = redis.url
     os.environ.update(env)
     return env, started
 

@@ -4,6 +4,7 @@ variable's name, rather than misbehaving later."""
 import ipaddress
 import os
 import re
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -32,6 +33,19 @@ def env_rate(name: str, default: str) -> str:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def celery_broker_url(redis_url: str) -> str:
+    """REDIS_URL as Celery's broker URL. redis-py (the cache, the channel layer, the rate limits,
+    the health checks) reads a unix socket as `unix:///path?db=N`; kombu wants
+    `redis+socket:///path?virtual_host=N`. TCP URLs (redis://, rediss://) are the same for both."""
+    parts = urlsplit(redis_url)
+    if parts.scheme != "unix":
+        return redis_url
+    query = dict(parse_qsl(parts.query))
+    query["virtual_host"] = query.pop("db", "0")
+    # Built by hand: urlunsplit() drops the empty host, and kombu then reads the path as a host.
+    return f"redis+socket://{parts.netloc}{parts.path}?{urlencode(query)}"
 
 
 def env_networks(name: str, default: str = "") -> list[str]:

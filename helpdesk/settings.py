@@ -8,7 +8,7 @@ import dj_database_url
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
-from helpdesk.environment import env_bool, env_int, env_list, env_networks, env_rate
+from helpdesk.environment import celery_broker_url, env_bool, env_int, env_list, env_networks, env_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: embedded database, generated secrets
@@ -252,7 +252,8 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
 if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (or unset).")
 
-# Redis: channel layer, Celery broker and result backend.
+# Redis: channel layer, Celery broker, cache and counters. TCP (redis://host:port/db, rediss://)
+# or a unix socket (unix:///path/to/redis.sock?db=0, as `make run`'s embedded Redis).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # The shared cache (API rate limit counters) lives in Redis too, apart from other keys.
@@ -319,7 +320,7 @@ CHANNEL_LAYERS = {
 # sweep is the guarantee. The visibility timeout must exceed the longest countdown
 # (an end is scheduled at most 3600 s ahead), or Redis redelivers the task early.
 CHAT_MAX_END_DELAY_SECONDS = 3600
-CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
