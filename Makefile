@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run prod-local test lint format messages screenshots bench bench-chat bench-timed bench-soak bench-canned bench-reports clean chromium gettext
+.PHONY: run prod-local test lint format messages screenshots bench bench-chat bench-timed bench-soak bench-canned bench-reports clean chromium gettext nginx
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ prod-local: $(STAMP)
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# tests/production/test_compose.py runs deploy/nginx.conf in Debian's nginx (a few seconds to install).
+nginx:
+	@test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
+
 # The message catalogs (makemessages, msgfmt) need GNU gettext, from Debian too.
 gettext:
 	@command -v xgettext >/dev/null && command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
@@ -34,7 +38,7 @@ gettext:
 messages: $(STAMP) gettext
 	$(PY) -m tools.messages update
 
-test: $(STAMP) chromium gettext
+test: $(STAMP) chromium gettext nginx
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo --no-cache

@@ -31,6 +31,7 @@ class ChatSide:
     """One side of one chat. `conversation` is what the client shows, in `seq` order."""
 
     headers: dict = {}  # sent with every handshake (tests/production: what the TLS proxy adds)
+    connect_options: dict = {}  # more for websockets.connect (e.g. `ssl` for a wss:// server)
 
     def __init__(self, server, chat_id: int):
         self.server, self.chat_id = server, chat_id
@@ -59,7 +60,9 @@ class ChatSide:
     async def connect(self) -> None:
         """Open a socket, resync, then re-send what was never confirmed (same client_id)."""
         self.gap = False
-        self.socket = await websockets.connect(self.url(), open_timeout=5, additional_headers=self.headers)
+        self.socket = await websockets.connect(
+            self.url(), open_timeout=5, additional_headers=self.headers, **self.connect_options
+        )
         self._reader = asyncio.create_task(self._read(self.socket))
         await self.resync()
         for client_id, body in list(self.unconfirmed.items()):
