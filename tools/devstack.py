@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -337,9 +337,6 @@ class Stack:
             raise stop_requested()
         reason = self.exited()
         if reason:
-            # Ctrl-C reaches the children too; one may be gone before our handler ran.
-            if STOPPING.wait(0.3):
-                raise stop_requested()
             raise Stopped(reason)
 
     def wait_serving(self, name: str, port: int, timeout: float = 30) -> None:
@@ -350,7 +347,7 @@ class Stack:
                 raise Stopped(f"{name} did not answer on 127.0.0.1:{port} within {timeout:.0f}s")
             STOPPING.wait(0.1)
 
-    def serve(self) -> None:
+    def serve(self) -> NoReturn:
         """Until Ctrl-C or one of the processes exits: raises Stopped saying which."""
         while True:
             self.check()
