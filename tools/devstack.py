@@ -392,10 +392,20 @@ def set_up_database(env: dict) -> None:
     manage(env, "seed_demo")
 
 
+def fresh_metrics_dir(env: dict, name: str) -> None:
+    """Prometheus multiprocess mode for the stack's processes: one directory they all write,
+    emptied at start (the files of an earlier run's processes would be summed in)."""
+    path = Path(env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(LOCAL_DIR / name)))
+    path.mkdir(parents=True, exist_ok=True)
+    for leftover in path.glob("*.db"):
+        leftover.unlink()
+
+
 def run(port: int) -> int:
     check_port_free(port)
     env, redis = prepare_environment(persistent_redis=True)
     stack = Stack(redis)
+    fresh_metrics_dir(env, "metrics")
     env.setdefault("DEBUG", "1")
     # It serves plain http://127.0.0.1 with no TLS proxy: with DEBUG=0 the HTTPS-only defaults
     # would redirect every request to an https:// nobody listens on.
@@ -494,6 +504,7 @@ def prod(ports: list[int]) -> int:
     env, redis = prepare_environment(persistent_redis=False)
     stack = Stack(redis)
     env = prod_environment(env)
+    fresh_metrics_dir(env, "prod-metrics")
     log(f"database: {describe_database(env)}")
     log(f"Redis: {env['REDIS_URL']}" + ("" if os.environ.get("REDIS_URL") else " (embedded; set REDIS_URL for yours)"))
     try:
@@ -525,6 +536,8 @@ def test(pytest_args: list[str]) -> int:
     # The suite's client and its Daphne servers speak plain HTTP on 127.0.0.1 with no TLS proxy;
     # a production-shaped stack that needs HTTPS-only settings removes this for its processes.
     env.setdefault("ALLOW_PLAIN_HTTP", "1")
+    # Each test process keeps its own metrics; a test that wants the multiprocess mode sets it.
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     try:
         # Tests run with DEBUG off, as production does: static files come from the manifest.
         manage(env, "collectstatic", "--noinput", "-v", "0")
