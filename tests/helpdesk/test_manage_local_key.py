@@ -7,6 +7,7 @@ PYTHONPATH, so the real .local/ is never read or written."""
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -90,3 +91,24 @@ def test_a_key_in_the_environment_wins(checkout):
     result = _manage(checkout_dir, "shell", "--no-imports", "-c", SHOW_SETTINGS, SECRET_KEY="from-the-environment")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "from-the-environment"
+
+
+def test_manage_py_talks_to_make_runs_redis_while_it_runs(checkout):
+    """The embedded Redis's socket in .local/ (tools/devstack.py) is used when REDIS_URL is unset,
+    so what a command publishes reaches the running stack; a REDIS_URL exported still wins."""
+    checkout_dir, _ = checkout
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(checkout_dir / ".local" / "redis.sock"))
+    show = "from django.conf import settings as s; print(s.REDIS_URL)"
+    try:
+        environ = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        unset = subprocess.run(
+            [sys.executable, str(checkout_dir / "manage.py"), "shell", "--no-imports", "-c", show],
+            cwd=checkout_dir, env={**environ, "PYTHONPATH": str(BASE_DIR)}, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        exported = _manage(checkout_dir, "shell", "--no-imports", "-c", show, REDIS_URL="redis://127.0.0.1:6399/2")
+    finally:
+        listening.close()
+    assert unset.returncode == 0, unset.stderr
+    assert unset.stdout.strip() == f"unix://{checkout_dir / '.local' / 'redis.sock'}?db=0"
+    assert exported.stdout.strip() == "redis://127.0.0.1:6399/2"
