@@ -50,7 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # X-Request-ID in and out; the id is on every log line of the request.
     "helpdesk.platform.logs.RequestIdMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "helpdesk.platform.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Visitor pages: the widget's data-lang (?lang=) wins; agent pages: AGENT_LANGUAGES only.
