@@ -128,6 +128,17 @@ def test_app_services_share_the_image_and_settings_and_wait_for_migrations():
     assert "python manage.py collectstatic --noinput" in (BASE_DIR / "Dockerfile").read_text()
 
 
+def test_the_shared_metrics_directory_is_writable_by_the_images_user():
+    """Every process writes its metrics into one tmpfs volume (multiprocess mode); the processes
+    run as the Dockerfile's user, so the volume must be theirs (a root-owned tmpfs refuses them)."""
+    uid = re.search(r"useradd .*--uid (\d+)", (BASE_DIR / "Dockerfile").read_text())[1]
+    options = dict(part.split("=", 1) for part in COMPOSE["volumes"]["metrics"]["driver_opts"]["o"].split(","))
+    assert (options["uid"], options["gid"]) == (uid, uid)
+    for name in APP_SERVICES:
+        directory = SERVICES[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        assert f"metrics:{directory}" in SERVICES[name]["volumes"], name
+
+
 def test_health_checks_and_the_order_they_impose():
     for name in DAPHNES:
         probe = " ".join(SERVICES[name]["healthcheck"]["test"])
