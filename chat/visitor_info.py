@@ -68,7 +68,7 @@ def locate(ip: str | None) -> str:
         found = _bundled_reader().lookup(ip)  # the bundled data is country-level
         return found.country_name or ""
     except Exception:  # an address missing from the database is not an error for the visitor
-        logger.info("no location for %s", ip, exc_info=True)
+        logger.debug("no location for %s", ip, exc_info=True)  # the address is personal data: not at INFO
         return ""
 
 

@@ -1,5 +1,8 @@
+import logging
+
 import pytest
 
+from chat import visitor_info
 from chat.visitor_info import LOCAL_NETWORK, client_ip, describe_user_agent, locate
 
 CHROME_MAC = (
@@ -42,3 +45,17 @@ def test_private_addresses_are_the_local_network(ip):
 def test_public_address_is_located_from_bundled_data(settings):
     settings.GEOIP_PATH = None
     assert locate("8.8.8.8") == "United States"
+
+
+def test_an_address_that_cannot_be_located_is_not_logged_at_info(settings, caplog, monkeypatch):
+    """A visitor's address is personal data: kept out of the logs an operator ships (INFO and up)."""
+    settings.GEOIP_PATH = ""
+
+    def broken_reader():
+        raise OSError("no data")
+
+    monkeypatch.setattr(visitor_info, "_bundled_reader", broken_reader)
+    with caplog.at_level(logging.DEBUG, logger="chat.visitor_info"):
+        assert locate("8.8.8.8") == ""
+    assert all(record.levelno < logging.INFO for record in caplog.records if "8.8.8.8" in record.getMessage())
+    assert any("8.8.8.8" in record.getMessage() for record in caplog.records)  # still there for debugging
