@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import IO, NoReturn
 from urllib.parse import quote
 
+import redis
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
 PYTHON = sys.executable
@@ -135,8 +137,6 @@ def socket_answers(path: Path) -> bool:
 
 
 def redis_pid(path: Path) -> str:
-    import redis
-
     try:
         return str(redis.Redis(unix_socket_path=str(path), socket_timeout=1).info("server")["process_id"])
     except (redis.RedisError, KeyError):
